@@ -1,0 +1,48 @@
+# The two set-up commands: `make run` (install, build, start eddy with a demo) and
+# `make test` (install, build, run every test). Everything else is a step of those.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+EDDY_LISTEN ?= 127.0.0.1:8400
+EDDY_DATA_DIR ?= ./eddy-data
+PY := /usr/bin/python3
+
+.PHONY: all deps build run test unit integration asan tsan bench clean format
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS)
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	$(BUILD)/eddy serve --listen $(EDDY_LISTEN) --data-dir $(EDDY_DATA_DIR)
+
+unit: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+integration: build
+	EDDY_BIN=$(abspath $(BUILD)/eddy) $(PY) -m pytest -q tests/integration
+
+test: unit integration
+
+# Sanitizer builds in their own trees; each runs the unit tests under the sanitizer.
+asan:
+	$(MAKE) unit BUILD=build-asan CMAKE_FLAGS="-DEDDY_SANITIZE=address -DCMAKE_BUILD_TYPE=Debug"
+
+tsan:
+	$(MAKE) unit BUILD=build-tsan CMAKE_FLAGS="-DEDDY_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug"
+
+bench: build
+	bench/run.sh
+
+format:
+	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'bench/*.cc')
+
+clean:
+	rm -rf build build-asan build-tsan
