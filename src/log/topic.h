@@ -53,6 +53,9 @@ class TopicStore {
 
   // Opens the topic's partitions, creating directories as needed.
   Result<std::shared_ptr<Topic>> open(const std::string& name, const TopicConfig& config);
+  // Applies a new retention / durability to an open topic (same partition count); the
+  // records stay. Returns the topic with the new config.
+  Result<std::shared_ptr<Topic>> reconfigure(const std::string& name, const TopicConfig& config);
   // Closes the topic and deletes its directory.
   Status drop(const std::string& name);
   std::shared_ptr<Topic> find(std::string_view name) const;
