@@ -1,0 +1,177 @@
+#include "app/app.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <thread>
+#include <vector>
+
+#include "bus/topics.h"
+#include "catalog/catalog.h"
+#include "gateway/gateway.h"
+#include "log/topic.h"
+
+namespace eddy::app {
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr auto kRetentionPeriod = std::chrono::seconds(30);
+constexpr auto kDrainTimeout = std::chrono::seconds(10);
+
+// An exclusive lock on <data-dir>/LOCK so two servers never share a data directory. The
+// kernel drops it when the process dies, however it dies.
+class DirLock {
+ public:
+  static Result<DirLock> acquire(const std::filesystem::path& dir) {
+    auto path = dir / "LOCK";
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      return make_error(Errc::io_error,
+                        fmt::format("cannot open {}: {}", path.string(), std::strerror(errno)));
+    }
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd);
+      return make_error(Errc::conflict,
+                        fmt::format("data directory {} is in use by another eddy server; stop it "
+                                    "or choose another --data-dir",
+                                    dir.string()));
+    }
+    return DirLock(fd);
+  }
+  DirLock(DirLock&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  DirLock& operator=(DirLock&&) = delete;
+  ~DirLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+ private:
+  explicit DirLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+}  // namespace
+
+struct App::Impl {
+  AppOptions options;
+  DirLock lock;
+  asio::io_context io;
+  std::unique_ptr<catalog::Catalog> catalog;
+  std::unique_ptr<log::Flusher> flusher;
+  std::unique_ptr<log::TopicStore> store;
+  std::unique_ptr<bus::TopicManager> topics;
+  std::unique_ptr<gateway::Gateway> gateway;
+  asio::signal_set signals{io, SIGINT, SIGTERM};
+  asio::steady_timer retention_timer{io};
+  std::vector<std::thread> threads;
+  std::atomic<bool> stopping{false};
+  std::mutex done_mu;
+  std::condition_variable done_cv;
+  bool shutdown_requested = false;
+
+  Impl(AppOptions o, DirLock l) : options(std::move(o)), lock(std::move(l)) {}
+
+  void schedule_retention() {
+    retention_timer.expires_after(kRetentionPeriod);
+    retention_timer.async_wait([this](boost::system::error_code ec) {
+      if (ec || stopping) return;
+      store->enforce_retention();
+      schedule_retention();
+    });
+  }
+
+  void request_shutdown() {
+    std::lock_guard lk(done_mu);
+    shutdown_requested = true;
+    done_cv.notify_all();
+  }
+};
+
+App::App(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+App::~App() {
+  if (impl_ && !impl_->threads.empty()) {
+    stop();
+    wait();
+  }
+}
+
+Result<std::unique_ptr<App>> App::create(AppOptions options) {
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir, ec);
+  if (ec) {
+    return make_error(Errc::io_error, fmt::format("cannot create data directory {}: {}",
+                                                  options.data_dir.string(), ec.message()));
+  }
+  auto lock = DirLock::acquire(options.data_dir);
+  if (!lock) return std::move(lock).error();
+  auto impl = std::make_unique<Impl>(std::move(options), std::move(*lock));
+  auto& o = impl->options;
+
+  auto catalog = catalog::Catalog::open(o.data_dir / "catalog.db");
+  if (!catalog) return std::move(catalog).error();
+  impl->catalog = std::move(*catalog);
+  impl->flusher = std::make_unique<log::Flusher>();
+  impl->store = std::make_unique<log::TopicStore>(o.data_dir, o.durability, *impl->flusher,
+                                                  SystemClock::instance());
+  impl->topics = std::make_unique<bus::TopicManager>(*impl->catalog, *impl->store,
+                                                     SystemClock::instance());
+  if (auto s = impl->topics->open_all(); !s) return std::move(s).error();
+  impl->gateway = std::make_unique<gateway::Gateway>(
+      impl->io,
+      gateway::GatewayOptions{o.listen, o.max_request_bytes, o.max_event_bytes},
+      gateway::Services{*impl->catalog, *impl->topics, SystemClock::instance()});
+  return std::unique_ptr<App>(new App(std::move(impl)));
+}
+
+Result<uint16_t> App::start() {
+  auto& im = *impl_;
+  auto port = im.gateway->start();
+  if (!port) return port;
+  im.signals.async_wait([this](boost::system::error_code ec, int sig) {
+    if (!ec) {
+      spdlog::info("received signal {}, shutting down", sig);
+      stop();
+    }
+  });
+  im.schedule_retention();
+  unsigned n = im.options.threads ? im.options.threads
+                                  : std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < n; ++i) im.threads.emplace_back([&im] { im.io.run(); });
+  return port;
+}
+
+void App::stop() { impl_->request_shutdown(); }
+
+void App::wait() {
+  auto& im = *impl_;
+  {
+    std::unique_lock lk(im.done_mu);
+    im.done_cv.wait(lk, [&] { return im.shutdown_requested; });
+  }
+  if (im.stopping.exchange(true)) return;
+  im.gateway->stop();
+  auto deadline = std::chrono::steady_clock::now() + kDrainTimeout;
+  while (!im.gateway->drained() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (!im.gateway->drained()) spdlog::warn("closing connections still busy after {}s", kDrainTimeout.count());
+  im.io.stop();
+  for (auto& t : im.threads) t.join();
+  im.threads.clear();
+  im.gateway.reset();
+  im.topics.reset();
+  im.store.reset();
+  im.flusher.reset();  // final fsync of every partition
+  im.catalog.reset();
+  spdlog::info("stopped; the log is flushed");
+}
+
+}  // namespace eddy::app

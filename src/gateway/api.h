@@ -1,0 +1,40 @@
+// Internal to the gateway: the parsed request target and the handler families.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "gateway/gateway.h"
+#include "gateway/http.h"
+
+namespace eddy::gateway {
+
+// A request target split into percent-decoded path segments and query parameters.
+struct Target {
+  std::vector<std::string> segments;  // "/v1/topics/a" -> {"v1","topics","a"}
+  std::vector<std::pair<std::string, std::string>> query;
+
+  static Result<Target> parse(std::string_view target);
+  std::optional<std::string_view> param(std::string_view name) const;
+  // An integer query parameter within [min, max]; `fallback` when absent.
+  Result<int64_t> int_param(std::string_view name, int64_t fallback, int64_t min,
+                            int64_t max) const;
+};
+
+struct Context {
+  Services& services;
+  const GatewayOptions& options;
+};
+
+// 405 naming the allowed methods.
+Response method_not_allowed(std::string_view allowed);
+
+// /v1/topics[/{topic}[/events]]
+boost::asio::awaitable<Response> handle_topics(Context& ctx, Request& req, const Target& t);
+
+}  // namespace eddy::gateway
