@@ -1,6 +1,8 @@
 #include "gateway/gateway.h"
 
 #include <boost/url/parse.hpp>
+
+#include <charconv>
 #include <fmt/format.h>
 
 #include "bus/topics.h"

@@ -103,7 +103,7 @@ struct HttpServer::Impl {
           co_await write(conn, res, false);
         } else if (ec != http::error::end_of_stream && ec != asio::error::operation_aborted &&
                    ec != beast::error::timeout && ec != asio::error::eof &&
-                   ec != asio::error::connection_reset && ec.category() == http::error::get_http_category()) {
+                   ec != asio::error::connection_reset && ec.category() == http::make_error_code(http::error::bad_method).category()) {
           Response res = error_reply(Errc::invalid_argument,
                                      fmt::format("malformed HTTP request: {}", ec.message()));
           co_await write(conn, res, false);
