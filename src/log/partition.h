@@ -109,9 +109,13 @@ class Partition {
   virtual uint64_t end_offset() const = 0;
   virtual uint64_t visible_end() const = 0;
 
-  // Registers `fn` to be called, without locks held, each time visible_end advances, with
-  // the new value. It must not block. Returns an id for remove_listener.
+  // Registers `fn` to be called, without the partition's locks held, each time visible_end
+  // advances, with the new value. It runs on the appending thread (interval, never) or the
+  // flusher's thread (always); calls may overlap and may arrive out of order, so treat the
+  // value as "visible_end is at least this". It must not block and must not call
+  // remove_listener. Returns an id for remove_listener.
   virtual uint64_t add_listener(std::function<void(uint64_t visible_end)> fn) = 0;
+  // Unregisters a listener; once it returns the listener is not running and will not run.
   virtual void remove_listener(uint64_t id) = 0;
 
   // Fsyncs everything written so far.
@@ -119,6 +123,11 @@ class Partition {
   // Deletes whole closed segments beyond retention_ms / retention_bytes; rolls a segment
   // older than segment_ms.
   virtual Status enforce_retention() = 0;
+  // Applies a new durability policy, segment age and retention limits to the open partition;
+  // its records and offsets stay. Waiters pending under `always` complete at once when the
+  // new policy is not `always`.
+  virtual Status reconfigure(Durability durability, int64_t segment_ms, int64_t retention_ms,
+                             int64_t retention_bytes) = 0;
   virtual PartitionStats stats() const = 0;
 };
 

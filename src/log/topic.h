@@ -3,6 +3,7 @@
 // by the catalog; the store only keeps the bytes.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -24,9 +25,15 @@ struct TopicConfig {
   std::optional<Durability> durability;  // unset: the server's policy
 };
 
+// FNV-1a 64 of `key`: the partitioning hash (docs/log_format.md). Stable forever.
+uint64_t fnv1a64(std::string_view key);
+
+// Immutable: a topic's name, configuration and partitions. A reconfigured topic is a new
+// Topic object sharing the same partitions.
 class Topic {
  public:
   Topic(std::string name, TopicConfig config, std::vector<std::unique_ptr<Partition>> parts);
+  Topic(std::string name, TopicConfig config, std::vector<std::shared_ptr<Partition>> parts);
 
   const std::string& name() const { return name_; }
   const TopicConfig& config() const { return config_; }
@@ -41,8 +48,10 @@ class Topic {
  private:
   std::string name_;
   TopicConfig config_;
-  std::vector<std::unique_ptr<Partition>> parts_;
+  std::vector<std::shared_ptr<Partition>> parts_;
   std::atomic<uint64_t> next_rr_{0};
+
+  friend class TopicStore;
 };
 
 // Owns the open topics of a data directory. Thread-safe.
