@@ -4,6 +4,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -71,7 +72,18 @@ struct Client {
   }
 };
 
+// Server logs go to stderr, one line per record: UTC time, level, message.
+void configure_logging() {
+  auto logger = spdlog::stderr_logger_mt("eddy");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ level=%l %v", spdlog::pattern_time_type::utc);
+  if (const char* level = std::getenv("EDDY_LOG_LEVEL")) {
+    logger->set_level(spdlog::level::from_str(level));
+  }
+  spdlog::set_default_logger(logger);
+}
+
 int serve(const app::AppOptions& options) {
+  configure_logging();
   auto app = app::App::create(options);
   if (!app) return fail(app.error().message);
   auto port = (*app)->start();

@@ -1,5 +1,6 @@
 """The topics API over HTTP: administration, the CloudEvents publish modes, reading."""
 import base64
+import re
 import json
 import threading
 import time
@@ -67,7 +68,7 @@ def test_bad_topic_config_is_rejected_and_changes_nothing(server, body, fragment
 
 
 def test_bad_topic_names_are_rejected(server):
-    for name in ["a%20b", "x" * 201, "..", "a%2Fb"]:
+    for name in ["a%20b", "x" * 201, "%2E%2E", "a%2Fb"]:
         r = server.put(f"/v1/topics/{name}", json={})
         assert r.status_code == 400, (name, r.text)
     assert server.get("/v1/topics").json()["topics"] == []
@@ -263,7 +264,7 @@ def test_pipelined_requests_are_answered_in_order(server):
             data += chunk
     text = data.decode()
     assert text.count("HTTP/1.1 200") == 6
-    offsets = [int(x.split(",")[0]) for x in text.split('"offset":')[1:]]
+    offsets = [int(x) for x in re.findall(r'"offset":(\d+)', text)]
     assert offsets == [0, 1, 2, 3, 4]
 
 
