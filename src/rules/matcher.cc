@@ -1,0 +1,846 @@
+#include "rules/matcher.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <mutex>
+#include <unordered_map>
+
+#include "rules/interpreter.h"
+#include "rules/value_index.h"
+
+namespace eddy::rules {
+
+namespace {
+
+constexpr uint32_t kNone = 0xFFFFFFFFu;
+constexpr uint32_t kAbsent = 0xFFFFFFFEu;  // Step::set for "the field has no value"
+constexpr uint32_t kRootNode = 0;
+constexpr uint32_t kRootState = 0;
+// Edges with at most this many value sets test each set directly; larger ones get an index.
+constexpr size_t kSmallEdge = 4;
+
+// One step of a branch: some value of field node `field` is in value set `set`.
+struct Step {
+  uint32_t field;
+  uint32_t set;
+  bool operator==(const Step&) const = default;
+  bool operator<(const Step& o) const { return field != o.field ? field < o.field : set < o.set; }
+};
+
+// How selective a value set is, so branches test their most selective step first.
+uint8_t selectivity_rank(const std::vector<Alternative>& alts) {
+  uint8_t rank = 0;
+  for (const Alternative& alt : alts) {
+    uint8_t r = 6;  // anything-but, exists
+    if (alt.kind == Alternative::Kind::is) {
+      switch (alt.atoms.front().kind) {
+        case AtomKind::string_eq:
+        case AtomKind::number_eq:
+        case AtomKind::true_eq:
+        case AtomKind::false_eq:
+        case AtomKind::null_eq: r = 0; break;
+        case AtomKind::equals_ic: r = 1; break;
+        case AtomKind::prefix:
+        case AtomKind::prefix_ic:
+        case AtomKind::suffix:
+        case AtomKind::suffix_ic: r = 2; break;
+        case AtomKind::cidr: r = 3; break;
+        case AtomKind::wildcard: r = 4; break;
+        case AtomKind::range: r = 5; break;
+        case AtomKind::exists: r = 6; break;
+      }
+    }
+    rank = std::max(rank, r);
+  }
+  return rank;
+}
+
+bool set_holds(const std::vector<Alternative>& alts, LeafForms& leaf) {
+  for (const Alternative& alt : alts) {
+    if (alt.kind == Alternative::Kind::is) {
+      if (atom_holds(alt.atoms.front(), leaf)) return true;
+    } else if (alt.kind == Alternative::Kind::is_not) {
+      bool excluded = false;
+      for (const Atom& a : alt.atoms) {
+        if (atom_holds(a, leaf)) {
+          excluded = true;
+          break;
+        }
+      }
+      if (!excluded) return true;
+    }
+  }
+  return false;
+}
+
+// A list binding: the leaf was reached through element `index` of list instance `array`.
+struct Binding {
+  uint32_t array;
+  uint32_t index;
+};
+
+struct Span {
+  uint32_t off = 0;
+  uint32_t len = 0;
+};
+
+struct Leaf {
+  LeafValue value;
+  Span trail;  // bindings, in Scratch::trails
+  uint32_t next;  // next leaf of the same field, or kNone
+};
+
+// Per-thread working memory for match(); reused across calls and matchers.
+struct Scratch {
+  std::string buffer;  // the event, padded for simdjson
+  simdjson::ondemand::parser parser;
+  std::vector<Leaf> leaves;
+  std::vector<uint32_t> head;  // per field node: first leaf, or kNone
+  std::vector<uint32_t> touched;
+  std::vector<uint64_t> seen;  // per field node: object instance where last seen
+  uint64_t objects = 0;
+  uint32_t arrays = 0;
+  std::vector<Binding> trails;
+  std::vector<Binding> pending;
+
+  struct Candidate {
+    uint32_t state;
+    Span constraint;  // in `constraints`
+    bool dirty;       // loose walk: reached through a list-bound leaf
+  };
+  std::vector<Candidate> stack;
+  std::vector<Binding> constraints;
+  std::vector<uint32_t> clean_stamp, any_stamp;  // per state
+  uint32_t epoch = 0;
+  std::vector<uint32_t> hits;
+  std::vector<uint32_t> negatives;
+  std::vector<uint64_t> verify;
+
+  void next_epoch() {
+    if (++epoch == 0) {
+      std::fill(clean_stamp.begin(), clean_stamp.end(), 0);
+      std::fill(any_stamp.begin(), any_stamp.end(), 0);
+      epoch = 1;
+    }
+  }
+};
+
+Scratch& scratch() {
+  thread_local Scratch s;
+  return s;
+}
+
+size_t thread_stripe() {
+  static std::atomic<size_t> next{0};
+  thread_local size_t stripe = next.fetch_add(1, std::memory_order_relaxed);
+  return stripe;
+}
+
+}  // namespace
+
+struct Matcher::Impl {
+  struct FieldNode {
+    std::string key;
+    uint32_t parent = kNone;
+    uint32_t refs = 0;     // steps targeting this node + children
+    uint32_t targets = 0;  // steps targeting this node
+    std::vector<uint32_t> children;
+    std::unique_ptr<StringMap<uint32_t>> index;  // key -> child, for nodes with many children
+  };
+  struct SetDef {
+    std::vector<Alternative> alts;
+    uint32_t refs = 0;
+    uint8_t rank = 0;
+  };
+  struct Slot {
+    uint32_t set = kNone;
+    uint32_t next = kNone;
+    uint32_t refs = 0;  // 0: free
+  };
+  struct BigEdge {
+    ValueIndex index;
+    std::unordered_map<uint32_t, uint32_t> slot_of;  // set -> slot
+  };
+  struct Edge {
+    uint32_t field = kNone;
+    uint32_t absent_next = kNone;
+    uint32_t absent_refs = 0;
+    uint32_t live = 0;  // slots in use
+    std::vector<Slot> slots;
+    std::vector<uint32_t> free_slots;
+    std::unique_ptr<BigEdge> big;
+  };
+  struct State {
+    std::vector<Edge> edges;
+    std::vector<uint64_t> accepts;
+  };
+  struct Rule {
+    std::vector<std::vector<Step>> branches;
+  };
+
+  MatcherOptions options;
+  std::vector<FieldNode> nodes;
+  std::vector<uint32_t> free_nodes;
+  std::vector<SetDef> sets;
+  std::vector<uint32_t> free_sets;
+  StringMap<uint32_t> set_ids;
+  std::vector<State> states;
+  std::vector<uint32_t> free_states;
+  std::unordered_map<uint64_t, Rule> rules;
+  size_t branch_count = 0;
+
+  explicit Impl(MatcherOptions o) : options(o) {
+    nodes.emplace_back();   // the event object
+    states.emplace_back();  // the start state
+  }
+
+  // --- building ---
+
+  uint32_t find_child(uint32_t node, std::string_view key) const {
+    const FieldNode& n = nodes[node];
+    if (n.index) {
+      auto it = n.index->find(key);
+      return it == n.index->end() ? kNone : it->second;
+    }
+    for (uint32_t c : n.children) {
+      const std::string& k = nodes[c].key;
+      if (k.size() == key.size() && std::memcmp(k.data(), key.data(), key.size()) == 0) return c;
+    }
+    return kNone;
+  }
+
+  uint32_t intern_field(const std::vector<std::string>& path) {
+    uint32_t node = kRootNode;
+    for (const std::string& seg : path) {
+      uint32_t child = find_child(node, seg);
+      if (child == kNone) {
+        if (!free_nodes.empty()) {
+          child = free_nodes.back();
+          free_nodes.pop_back();
+        } else {
+          child = static_cast<uint32_t>(nodes.size());
+          nodes.emplace_back();
+        }
+        nodes[child] = FieldNode{};
+        nodes[child].key = seg;
+        nodes[child].parent = node;
+        FieldNode& parent = nodes[node];
+        parent.children.push_back(child);
+        ++parent.refs;
+        if (parent.index) {
+          parent.index->emplace(seg, child);
+        } else if (parent.children.size() > 8) {
+          parent.index = std::make_unique<StringMap<uint32_t>>();
+          for (uint32_t c : parent.children) parent.index->emplace(nodes[c].key, c);
+        }
+      }
+      node = child;
+    }
+    ++nodes[node].refs;
+    ++nodes[node].targets;
+    return node;
+  }
+
+  void release_field(uint32_t node) {
+    --nodes[node].targets;
+    --nodes[node].refs;
+    while (node != kRootNode && nodes[node].refs == 0) {
+      uint32_t parent = nodes[node].parent;
+      FieldNode& p = nodes[parent];
+      p.children.erase(std::find(p.children.begin(), p.children.end(), node));
+      if (p.index) p.index->erase(nodes[node].key);
+      --p.refs;
+      nodes[node] = FieldNode{};
+      free_nodes.push_back(node);
+      node = parent;
+    }
+  }
+
+  uint32_t intern_set(const Condition& c) {
+    std::string key = c.key();
+    auto it = set_ids.find(key);
+    if (it != set_ids.end()) {
+      ++sets[it->second].refs;
+      return it->second;
+    }
+    uint32_t id;
+    if (!free_sets.empty()) {
+      id = free_sets.back();
+      free_sets.pop_back();
+    } else {
+      id = static_cast<uint32_t>(sets.size());
+      sets.emplace_back();
+    }
+    sets[id].alts = c.alternatives;
+    sets[id].refs = 1;
+    sets[id].rank = selectivity_rank(c.alternatives);
+    set_ids.emplace(std::move(key), id);
+    return id;
+  }
+
+  void release_set(uint32_t id) {
+    if (--sets[id].refs > 0) return;
+    Condition c;
+    c.alternatives = std::move(sets[id].alts);
+    set_ids.erase(c.key());
+    sets[id] = SetDef{};
+    free_sets.push_back(id);
+  }
+
+  uint32_t new_state() {
+    if (!free_states.empty()) {
+      uint32_t s = free_states.back();
+      free_states.pop_back();
+      return s;
+    }
+    states.emplace_back();
+    return static_cast<uint32_t>(states.size() - 1);
+  }
+
+  void free_state(uint32_t s) {
+    states[s] = State{};
+    free_states.push_back(s);
+  }
+
+  static size_t find_edge(const State& st, uint32_t field) {
+    for (size_t i = 0; i < st.edges.size(); ++i) {
+      if (st.edges[i].field == field) return i;
+    }
+    return kNone;
+  }
+
+  uint32_t find_slot(const Edge& e, uint32_t set) const {
+    if (e.big) {
+      auto it = e.big->slot_of.find(set);
+      return it == e.big->slot_of.end() ? kNone : it->second;
+    }
+    for (uint32_t i = 0; i < e.slots.size(); ++i) {
+      if (e.slots[i].refs > 0 && e.slots[i].set == set) return i;
+    }
+    return kNone;
+  }
+
+  // Follows or creates the edge for `step` out of state `s`; returns the next state.
+  uint32_t extend(uint32_t s, const Step& step) {
+    size_t ei = find_edge(states[s], step.field);
+    if (ei == kNone) {
+      states[s].edges.emplace_back();
+      ei = states[s].edges.size() - 1;
+      states[s].edges[ei].field = step.field;
+    }
+    if (step.set == kAbsent) {
+      if (states[s].edges[ei].absent_next == kNone) {
+        uint32_t n = new_state();  // may move states; re-index below
+        states[s].edges[ei].absent_next = n;
+      }
+      Edge& e = states[s].edges[ei];
+      ++e.absent_refs;
+      return e.absent_next;
+    }
+    uint32_t slot = find_slot(states[s].edges[ei], step.set);
+    if (slot == kNone) {
+      uint32_t n = new_state();
+      Edge& e = states[s].edges[ei];
+      if (!e.free_slots.empty()) {
+        slot = e.free_slots.back();
+        e.free_slots.pop_back();
+      } else {
+        slot = static_cast<uint32_t>(e.slots.size());
+        e.slots.emplace_back();
+      }
+      e.slots[slot] = Slot{step.set, n, 0};
+      ++e.live;
+      if (e.big) {
+        e.big->index.add(slot, sets[step.set].alts);
+        e.big->slot_of.emplace(step.set, slot);
+      } else if (e.live > kSmallEdge) {
+        e.big = std::make_unique<BigEdge>();
+        for (uint32_t i = 0; i < e.slots.size(); ++i) {
+          if (e.slots[i].refs == 0 && i != slot) continue;
+          e.big->index.add(i, sets[e.slots[i].set].alts);
+          e.big->slot_of.emplace(e.slots[i].set, i);
+        }
+      }
+    }
+    Edge& e = states[s].edges[ei];
+    ++e.slots[slot].refs;
+    return e.slots[slot].next;
+  }
+
+  // Undoes one extend(): drops the reference `step` holds from state `s`.
+  void retract(uint32_t s, const Step& step) {
+    size_t ei = find_edge(states[s], step.field);
+    Edge& e = states[s].edges[ei];
+    if (step.set == kAbsent) {
+      if (--e.absent_refs == 0) {
+        free_state(e.absent_next);
+        e.absent_next = kNone;
+      }
+    } else {
+      uint32_t slot = find_slot(e, step.set);
+      Slot& sl = e.slots[slot];
+      if (--sl.refs == 0) {
+        free_state(sl.next);
+        if (e.big) {
+          e.big->index.remove(slot, sets[step.set].alts);
+          e.big->slot_of.erase(step.set);
+        }
+        sl = Slot{};
+        e.free_slots.push_back(slot);
+        --e.live;
+      }
+    }
+    if (e.live == 0 && e.absent_refs == 0) {
+      std::swap(states[s].edges[ei], states[s].edges.back());
+      states[s].edges.pop_back();
+    }
+  }
+
+  Status add(uint64_t rule_id, const Pattern& pattern) {
+    if (pattern.empty()) {
+      return make_error(Errc::invalid_argument, "cannot add an empty pattern; compile one first");
+    }
+    remove(rule_id);
+    Rule rule;
+    for (const Branch& branch : expand_branches(pattern)) {
+      std::vector<Step> steps;
+      for (const Condition& c : branch) {
+        steps.push_back(Step{intern_field(c.path), c.absent() ? kAbsent : intern_set(c)});
+      }
+      std::sort(steps.begin(), steps.end(), [this](const Step& a, const Step& b) {
+        uint8_t ra = a.set == kAbsent ? 7 : sets[a.set].rank;
+        uint8_t rb = b.set == kAbsent ? 7 : sets[b.set].rank;
+        return ra != rb ? ra < rb : a < b;
+      });
+      rule.branches.push_back(std::move(steps));
+    }
+    // Identical branches (possible with $or) would only duplicate work.
+    std::sort(rule.branches.begin(), rule.branches.end());
+    for (size_t i = 1; i < rule.branches.size();) {
+      if (rule.branches[i] == rule.branches[i - 1]) {
+        for (const Step& st : rule.branches[i]) release_step_refs(st);
+        rule.branches.erase(rule.branches.begin() + static_cast<ptrdiff_t>(i));
+      } else {
+        ++i;
+      }
+    }
+    for (const auto& steps : rule.branches) {
+      uint32_t s = kRootState;
+      for (const Step& st : steps) s = extend(s, st);
+      states[s].accepts.push_back(rule_id);
+    }
+    branch_count += rule.branches.size();
+    rules.emplace(rule_id, std::move(rule));
+    return {};
+  }
+
+  void release_step_refs(const Step& st) {
+    if (st.set != kAbsent) release_set(st.set);
+    release_field(st.field);
+  }
+
+  void remove(uint64_t rule_id) {
+    auto it = rules.find(rule_id);
+    if (it == rules.end()) return;
+    for (const auto& steps : it->second.branches) {
+      std::vector<uint32_t> path{kRootState};
+      for (const Step& st : steps) {
+        const State& cur = states[path.back()];
+        const Edge& e = cur.edges[find_edge(cur, st.field)];
+        path.push_back(st.set == kAbsent ? e.absent_next : e.slots[find_slot(e, st.set)].next);
+      }
+      auto& acc = states[path.back()].accepts;
+      acc.erase(std::find(acc.begin(), acc.end(), rule_id));
+      for (size_t i = steps.size(); i-- > 0;) retract(path[i], steps[i]);
+      for (const Step& st : steps) release_step_refs(st);
+    }
+    branch_count -= it->second.branches.size();
+    rules.erase(it);
+  }
+
+  // --- matching ---
+
+  struct Trail {
+    Span span;
+  };
+
+  bool extract(std::string_view json, Scratch& sc) const {
+    size_t need = json.size() + simdjson::SIMDJSON_PADDING;
+    if (sc.buffer.capacity() < need) sc.buffer.reserve(need);
+    sc.buffer.assign(json.data(), json.size());
+    simdjson::ondemand::document doc;
+    if (sc.parser.iterate(sc.buffer.data(), json.size(), sc.buffer.capacity()).get(doc)) return false;
+    simdjson::ondemand::object obj;
+    if (doc.get_object().get(obj)) return false;
+    return extract_object(obj, kRootNode, Span{}, sc);
+  }
+
+  bool extract_object(simdjson::ondemand::object obj, uint32_t node, Span trail, Scratch& sc) const {
+    uint64_t instance = ++sc.objects;
+    for (auto field_result : obj) {
+      simdjson::ondemand::field field;
+      if (std::move(field_result).get(field)) return false;
+      std::string_view key;
+      const char* p = field.key().raw();
+      const char* q = p;
+      while (*q != '"' && *q != '\\') ++q;
+      if (*q == '"') {
+        key = std::string_view(p, static_cast<size_t>(q - p));
+      } else if (field.unescaped_key().get(key)) {
+        return false;
+      }
+      uint32_t child = find_child(node, key);
+      if (child == kNone) continue;
+      if (sc.seen[child] == instance) continue;  // a duplicate key: the first one counts
+      sc.seen[child] = instance;
+      if (!extract_value(field.value(), child, trail, sc.pending.size(), sc)) return false;
+    }
+    return true;
+  }
+
+  bool extract_value(simdjson::ondemand::value v, uint32_t node, Span trail, size_t pending_base,
+                     Scratch& sc) const {
+    simdjson::ondemand::json_type type;
+    if (v.type().get(type)) return false;
+    const FieldNode& n = nodes[node];
+    LeafValue leaf;
+    switch (type) {
+      case simdjson::ondemand::json_type::object: {
+        if (n.children.empty()) return true;
+        simdjson::ondemand::object o;
+        if (v.get_object().get(o)) return false;
+        if (sc.pending.size() > pending_base) {
+          // Entering an object inside lists binds those list elements.
+          Span t{static_cast<uint32_t>(sc.trails.size()), 0};
+          for (uint32_t i = 0; i < trail.len; ++i) sc.trails.push_back(sc.trails[trail.off + i]);
+          for (size_t i = pending_base; i < sc.pending.size(); ++i) sc.trails.push_back(sc.pending[i]);
+          t.len = static_cast<uint32_t>(sc.trails.size()) - t.off;
+          trail = t;
+        }
+        return extract_object(o, node, trail, sc);
+      }
+      case simdjson::ondemand::json_type::array: {
+        simdjson::ondemand::array a;
+        if (v.get_array().get(a)) return false;
+        uint32_t id = ++sc.arrays;
+        uint32_t index = 0;
+        for (auto element_result : a) {
+          simdjson::ondemand::value e;
+          if (std::move(element_result).get(e)) return false;
+          sc.pending.push_back(Binding{id, index++});
+          bool ok = extract_value(e, node, trail, pending_base, sc);
+          sc.pending.pop_back();
+          if (!ok) return false;
+        }
+        return true;
+      }
+      case simdjson::ondemand::json_type::string:
+        if (n.targets == 0) return true;
+        leaf.type = LeafValue::Type::string;
+        if (v.get_string().get(leaf.str)) return false;
+        break;
+      case simdjson::ondemand::json_type::number:
+        if (n.targets == 0) return true;
+        leaf.type = LeafValue::Type::number;
+        if (v.get_double().get(leaf.num)) return false;
+        break;
+      case simdjson::ondemand::json_type::boolean: {
+        if (n.targets == 0) return true;
+        bool b;
+        if (v.get_bool().get(b)) return false;
+        leaf.type = b ? LeafValue::Type::boolean_true : LeafValue::Type::boolean_false;
+        break;
+      }
+      case simdjson::ondemand::json_type::null:
+        if (n.targets == 0) return true;
+        leaf.type = LeafValue::Type::null;
+        break;
+    }
+    uint32_t idx = static_cast<uint32_t>(sc.leaves.size());
+    if (sc.head[node] == kNone) sc.touched.push_back(node);
+    sc.leaves.push_back(Leaf{leaf, trail, sc.head[node]});
+    sc.head[node] = idx;
+    return true;
+  }
+
+  // Evaluates `edge` on one leaf; appends the next states to sc.hits.
+  void step(const Edge& edge, const LeafValue& value, Scratch& sc) const {
+    LeafForms forms(value);
+    sc.hits.clear();
+    if (edge.big) {
+      edge.big->index.lookup(forms, sc.negatives,
+                             [&](uint32_t slot) { sc.hits.push_back(edge.slots[slot].next); });
+      if (sc.hits.size() > 1) {
+        std::sort(sc.hits.begin(), sc.hits.end());
+        sc.hits.erase(std::unique(sc.hits.begin(), sc.hits.end()), sc.hits.end());
+      }
+      return;
+    }
+    for (const Slot& slot : edge.slots) {
+      if (slot.refs > 0 && set_holds(sets[slot.set].alts, forms)) sc.hits.push_back(slot.next);
+    }
+  }
+
+  static bool compatible(const Scratch& sc, Span constraint, Span trail) {
+    for (uint32_t i = 0; i < trail.len; ++i) {
+      const Binding& b = sc.trails[trail.off + i];
+      for (uint32_t j = 0; j < constraint.len; ++j) {
+        const Binding& c = sc.constraints[constraint.off + j];
+        if (c.array == b.array && c.index != b.index) return false;
+      }
+    }
+    return true;
+  }
+
+  static Span merge(Scratch& sc, Span constraint, Span trail) {
+    Span out{static_cast<uint32_t>(sc.constraints.size()), 0};
+    for (uint32_t j = 0; j < constraint.len; ++j) sc.constraints.push_back(sc.constraints[constraint.off + j]);
+    for (uint32_t i = 0; i < trail.len; ++i) {
+      const Binding& b = sc.trails[trail.off + i];
+      bool have = false;
+      for (uint32_t j = 0; j < constraint.len; ++j) have |= sc.constraints[constraint.off + j].array == b.array;
+      if (!have) sc.constraints.push_back(b);
+    }
+    out.len = static_cast<uint32_t>(sc.constraints.size()) - out.off;
+    return out;
+  }
+
+  // The exact walk: candidates carry their list bindings. Returns false when it gave up
+  // because the event needs more than the budget of list-bound candidates.
+  bool walk_exact(Scratch& sc, std::vector<uint64_t>& out) const {
+    size_t budget = options.array_budget;
+    sc.stack.clear();
+    sc.constraints.clear();
+    sc.stack.push_back({kRootState, {}, false});
+    sc.clean_stamp[kRootState] = sc.epoch;
+    while (!sc.stack.empty()) {
+      Scratch::Candidate cand = sc.stack.back();
+      sc.stack.pop_back();
+      const State& st = states[cand.state];
+      out.insert(out.end(), st.accepts.begin(), st.accepts.end());
+      for (const Edge& edge : st.edges) {
+        uint32_t l = sc.head[edge.field];
+        if (l == kNone) {
+          if (edge.absent_next != kNone) {
+            if (cand.constraint.len == 0) {
+              if (sc.clean_stamp[edge.absent_next] == sc.epoch) continue;
+              sc.clean_stamp[edge.absent_next] = sc.epoch;
+            } else if (budget-- == 0) {
+              return false;
+            }
+            sc.stack.push_back({edge.absent_next, cand.constraint, false});
+          }
+          continue;
+        }
+        if (edge.live == 0) continue;
+        for (; l != kNone; l = sc.leaves[l].next) {
+          const Leaf& leaf = sc.leaves[l];
+          if (leaf.trail.len > 0 && cand.constraint.len > 0 && !compatible(sc, cand.constraint, leaf.trail)) {
+            continue;
+          }
+          step(edge, leaf.value, sc);
+          if (sc.hits.empty()) continue;
+          if (leaf.trail.len == 0 && cand.constraint.len == 0) {
+            for (uint32_t n : sc.hits) {
+              if (sc.clean_stamp[n] == sc.epoch) continue;
+              sc.clean_stamp[n] = sc.epoch;
+              sc.stack.push_back({n, {}, false});
+            }
+            continue;
+          }
+          Span merged = merge(sc, cand.constraint, leaf.trail);
+          for (uint32_t n : sc.hits) {
+            if (budget-- == 0) return false;
+            sc.stack.push_back({n, merged, false});
+          }
+        }
+      }
+    }
+    return true;
+  }
+
+  // The bounded walk: list bindings are ignored (so it finds a superset), each state is
+  // visited at most twice, and rules reached only through list-bound values are confirmed
+  // with the reference interpreter.
+  void walk_loose(std::string_view event_json, Scratch& sc, std::vector<uint64_t>& out) const {
+    sc.stack.clear();
+    sc.verify.clear();
+    auto push = [&sc](uint32_t n, bool dirty) {
+      if (!dirty) {
+        if (sc.clean_stamp[n] == sc.epoch) return;
+        sc.clean_stamp[n] = sc.epoch;
+      } else if (sc.any_stamp[n] == sc.epoch) {
+        return;
+      }
+      sc.any_stamp[n] = sc.epoch;
+      sc.stack.push_back({n, {}, dirty});
+    };
+    push(kRootState, false);
+    while (!sc.stack.empty()) {
+      Scratch::Candidate cand = sc.stack.back();
+      sc.stack.pop_back();
+      const State& st = states[cand.state];
+      auto& dest = cand.dirty ? sc.verify : out;
+      dest.insert(dest.end(), st.accepts.begin(), st.accepts.end());
+      for (const Edge& edge : st.edges) {
+        uint32_t l = sc.head[edge.field];
+        if (l == kNone) {
+          if (edge.absent_next != kNone) push(edge.absent_next, cand.dirty);
+          continue;
+        }
+        if (edge.live == 0) continue;
+        for (; l != kNone; l = sc.leaves[l].next) {
+          const Leaf& leaf = sc.leaves[l];
+          step(edge, leaf.value, sc);
+          bool dirty = cand.dirty || leaf.trail.len > 0;
+          for (uint32_t n : sc.hits) push(n, dirty);
+        }
+      }
+    }
+    std::sort(out.begin(), out.end());
+    std::sort(sc.verify.begin(), sc.verify.end());
+    sc.verify.erase(std::unique(sc.verify.begin(), sc.verify.end()), sc.verify.end());
+    size_t confirmed_from = out.size();
+    for (uint64_t rule_id : sc.verify) {
+      if (std::binary_search(out.begin(), out.begin() + static_cast<ptrdiff_t>(confirmed_from), rule_id)) continue;
+      if (any_branch_matches(branches_of(rule_id), event_json)) out.push_back(rule_id);
+    }
+  }
+
+  // The branches of a rule in the form the reference interpreter reads.
+  std::vector<Branch> branches_of(uint64_t rule_id) const {
+    std::vector<Branch> out;
+    auto it = rules.find(rule_id);
+    if (it == rules.end()) return out;
+    for (const auto& steps : it->second.branches) {
+      Branch b;
+      for (const Step& st : steps) {
+        Condition c;
+        for (uint32_t n = st.field; n != kRootNode; n = nodes[n].parent) c.path.push_back(nodes[n].key);
+        std::reverse(c.path.begin(), c.path.end());
+        if (st.set == kAbsent) {
+          Alternative a;
+          a.kind = Alternative::Kind::absent;
+          c.alternatives.push_back(a);
+        } else {
+          c.alternatives = sets[st.set].alts;
+        }
+        b.push_back(std::move(c));
+      }
+      out.push_back(std::move(b));
+    }
+    return out;
+  }
+
+  void match(std::string_view event_json, std::vector<uint64_t>& out) const {
+    out.clear();
+    if (rules.empty()) return;
+    Scratch& sc = scratch();
+    if (sc.head.size() < nodes.size()) {
+      sc.head.resize(nodes.size(), kNone);
+      sc.seen.resize(nodes.size(), 0);
+    }
+    if (sc.clean_stamp.size() < states.size()) {
+      sc.clean_stamp.resize(states.size(), 0);
+      sc.any_stamp.resize(states.size(), 0);
+    }
+    sc.leaves.clear();
+    sc.trails.clear();
+    sc.pending.clear();
+    bool parsed = extract(event_json, sc);
+    if (parsed) {
+      sc.next_epoch();
+      if (!walk_exact(sc, out)) {
+        out.clear();
+        sc.next_epoch();
+        walk_loose(event_json, sc, out);
+      }
+      std::sort(out.begin(), out.end());
+      out.erase(std::unique(out.begin(), out.end()), out.end());
+    }
+    for (uint32_t node : sc.touched) sc.head[node] = kNone;
+    sc.touched.clear();
+  }
+
+  MatcherStats stats() const {
+    MatcherStats s;
+    s.rules = rules.size();
+    s.branches = branch_count;
+    s.states = states.size() - free_states.size();
+    s.value_sets = sets.size() - free_sets.size();
+    s.fields = nodes.size() - free_nodes.size();
+    size_t b = states.capacity() * sizeof(State) + nodes.capacity() * sizeof(FieldNode) +
+               sets.capacity() * sizeof(SetDef);
+    for (const State& st : states) {
+      s.edges += st.edges.size();
+      b += st.edges.capacity() * sizeof(Edge) + st.accepts.capacity() * sizeof(uint64_t);
+      for (const Edge& e : st.edges) {
+        b += e.slots.capacity() * sizeof(Slot) + e.free_slots.capacity() * sizeof(uint32_t);
+        if (e.big) b += sizeof(BigEdge) + e.big->index.memory_bytes() + e.big->slot_of.size() * 32;
+      }
+    }
+    for (const SetDef& d : sets) {
+      b += d.alts.capacity() * sizeof(Alternative);
+      for (const Alternative& a : d.alts) {
+        b += a.atoms.capacity() * sizeof(Atom);
+        for (const Atom& at : a.atoms) b += at.text.size() > 15 ? at.text.capacity() + 1 : 0;
+      }
+    }
+    b += set_ids.size() * 80 + set_ids.bucket_count() * sizeof(void*);
+    b += rules.size() * 64 + rules.bucket_count() * sizeof(void*);
+    for (const auto& [id, r] : rules) {
+      b += r.branches.capacity() * sizeof(std::vector<Step>);
+      for (const auto& br : r.branches) b += br.capacity() * sizeof(Step);
+    }
+    s.memory_bytes = b;
+    return s;
+  }
+};
+
+Matcher::Matcher(MatcherOptions options) : impl_(std::make_unique<Impl>(options)) {}
+Matcher::~Matcher() = default;
+
+void Matcher::lock_all() const {
+  for (auto& s : stripes_) s.mu.lock();
+}
+void Matcher::unlock_all() const {
+  for (auto& s : stripes_) s.mu.unlock();
+}
+
+Status Matcher::add(uint64_t rule_id, const Pattern& pattern) {
+  lock_all();
+  Status st = impl_->add(rule_id, pattern);
+  unlock_all();
+  return st;
+}
+
+void Matcher::remove(uint64_t rule_id) {
+  lock_all();
+  impl_->remove(rule_id);
+  unlock_all();
+}
+
+bool Matcher::contains(uint64_t rule_id) const {
+  std::shared_lock lock(stripes_[thread_stripe() % kStripes].mu);
+  return impl_->rules.count(rule_id) > 0;
+}
+
+size_t Matcher::size() const {
+  std::shared_lock lock(stripes_[thread_stripe() % kStripes].mu);
+  return impl_->rules.size();
+}
+
+void Matcher::match(std::string_view event_json, std::vector<uint64_t>& out) const {
+  std::shared_lock lock(stripes_[thread_stripe() % kStripes].mu);
+  impl_->match(event_json, out);
+}
+
+MatcherStats Matcher::stats() const {
+  std::shared_lock lock(stripes_[thread_stripe() % kStripes].mu);
+  return impl_->stats();
+}
+
+}  // namespace eddy::rules

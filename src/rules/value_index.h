@@ -1,0 +1,212 @@
+// ValueIndex: for one field at one matcher state, finds which of many value sets (the lists
+// of alternatives of pattern conditions) a leaf value satisfies, without testing each set:
+// hash maps for exact values, equals-ignore-case, prefixes and suffixes (one probe per
+// distinct length), wildcards bucketed by their literal head, an interval tree for numeric
+// ranges and per-prefix-length maps for CIDR blocks. anything-but sets are found by
+// complement: the index looks up what they exclude and reports the sets not excluded.
+//
+// Sets are known by the caller's slot ids. Not thread-safe for writes; concurrent const
+// lookups are fine.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "rules/id_list.h"
+#include "rules/predicates.h"
+#include "rules/range_tree.h"
+
+namespace eddy::rules {
+
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+template <class V>
+using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
+
+class ValueIndex {
+ public:
+  ValueIndex();
+  ~ValueIndex();
+  ValueIndex(const ValueIndex&) = delete;
+  ValueIndex& operator=(const ValueIndex&) = delete;
+
+  // Registers set `slot` whose alternatives are `alts` (kinds `is` and `is_not`).
+  void add(uint32_t slot, const std::vector<Alternative>& alts);
+  // Unregisters it; `alts` must be what add() was given.
+  void remove(uint32_t slot, const std::vector<Alternative>& alts);
+
+  // Calls emit(slot) for every registered set that holds on the leaf; a slot may be reported
+  // more than once. `scratch` is working memory.
+  template <class Emit>
+  void lookup(LeafForms& leaf, std::vector<uint32_t>& scratch, Emit&& emit) const;
+
+  size_t memory_bytes() const;
+
+ private:
+  static constexpr uint32_t kNegative = 0x80000000u;  // target bit: an anything-but group
+
+  struct Affix {
+    StringMap<IdList> map;
+    std::vector<std::pair<uint32_t, uint32_t>> lengths;  // (key length, keys), ascending
+    void add(const std::string& key, uint32_t target);
+    void remove(const std::string& key, uint32_t target);
+    template <class F>
+    void prefixes_of(std::string_view s, F& f) const;
+    template <class F>
+    void suffixes_of(std::string_view s, F& f) const;
+  };
+  struct GlobEntry {
+    Glob glob;
+    IdList targets;
+  };
+  struct CidrKey {
+    IpAddress base;
+    uint8_t bits;
+    bool operator==(const CidrKey&) const = default;
+  };
+  struct CidrHash {
+    size_t operator()(const CidrKey& k) const;
+  };
+  struct NegativeGroup {
+    std::vector<Atom> atoms;
+    IdList slots;
+  };
+  // Everything but exact strings, allocated on first use.
+  struct Extra {
+    std::unordered_map<uint64_t, IdList> numbers;
+    IdList literals[3];  // true, false, null
+    IdList exists;
+    StringMap<IdList> equals_ic;
+    Affix prefix, prefix_ic, suffix, suffix_ic;
+    StringMap<GlobEntry> globs;              // by source text
+    StringMap<std::vector<const GlobEntry*>> globs_by_head;
+    std::vector<std::pair<uint32_t, uint32_t>> glob_head_lengths;  // (head length, heads)
+    RangeTree ranges;
+    std::unordered_map<CidrKey, IdList, CidrHash> cidrs;
+    std::array<uint32_t, 129> cidr_count{};
+    std::vector<uint8_t> cidr_lengths;
+    std::vector<NegativeGroup> groups;
+    std::vector<uint32_t> live_groups;
+    std::vector<uint32_t> free_groups;
+    StringMap<uint32_t> group_ids;  // by Alternative::key()
+  };
+
+  void add_atom(const Atom& a, uint32_t target);
+  void remove_atom(const Atom& a, uint32_t target);
+  Extra& extra();
+
+  template <class F>
+  void visit(LeafForms& leaf, F& f) const;
+
+  StringMap<IdList> strings_;
+  std::unique_ptr<Extra> extra_;
+};
+
+// --- lookup, inline for speed ---
+
+template <class F>
+void ValueIndex::Affix::prefixes_of(std::string_view s, F& f) const {
+  for (auto [len, n] : lengths) {
+    if (len > s.size()) break;
+    auto it = map.find(s.substr(0, len));
+    if (it != map.end()) f(it->second);
+  }
+}
+
+template <class F>
+void ValueIndex::Affix::suffixes_of(std::string_view s, F& f) const {
+  for (auto [len, n] : lengths) {
+    if (len > s.size()) break;
+    auto it = map.find(s.substr(s.size() - len));
+    if (it != map.end()) f(it->second);
+  }
+}
+
+template <class F>
+void ValueIndex::visit(LeafForms& leaf, F& f) const {
+  const LeafValue& v = leaf.value();
+  if (v.type == LeafValue::Type::string && !strings_.empty()) {
+    auto it = strings_.find(v.str);
+    if (it != strings_.end()) f(it->second);
+  }
+  if (!extra_) return;
+  const Extra& x = *extra_;
+  if (!x.exists.empty()) f(x.exists);
+  switch (v.type) {
+    case LeafValue::Type::string: {
+      if (!x.prefix.map.empty()) x.prefix.prefixes_of(v.str, f);
+      if (!x.suffix.map.empty()) x.suffix.suffixes_of(v.str, f);
+      if (!x.equals_ic.empty() || !x.prefix_ic.map.empty() || !x.suffix_ic.map.empty()) {
+        const std::string& folded = leaf.folded();
+        if (!x.equals_ic.empty()) {
+          auto it = x.equals_ic.find(folded);
+          if (it != x.equals_ic.end()) f(it->second);
+        }
+        if (!x.prefix_ic.map.empty()) x.prefix_ic.prefixes_of(folded, f);
+        if (!x.suffix_ic.map.empty()) x.suffix_ic.suffixes_of(folded, f);
+      }
+      if (!x.globs.empty()) {
+        for (auto [len, n] : x.glob_head_lengths) {
+          if (len > v.str.size()) break;
+          auto it = x.globs_by_head.find(v.str.substr(0, len));
+          if (it == x.globs_by_head.end()) continue;
+          for (const GlobEntry* g : it->second) {
+            if (g->glob.matches(v.str)) f(g->targets);
+          }
+        }
+      }
+      if (!x.cidrs.empty()) {
+        const auto& ip = leaf.ip();
+        if (ip) {
+          for (uint8_t bits : x.cidr_lengths) {
+            auto it = x.cidrs.find(CidrKey{mask_ip(*ip, bits), bits});
+            if (it != x.cidrs.end()) f(it->second);
+          }
+        }
+      }
+      break;
+    }
+    case LeafValue::Type::number: {
+      if (!x.numbers.empty()) {
+        auto it = x.numbers.find(number_key(v.num));
+        if (it != x.numbers.end()) f(it->second);
+      }
+      if (!x.ranges.empty()) x.ranges.query(v.num, f);
+      break;
+    }
+    case LeafValue::Type::boolean_true: f(x.literals[0]); break;
+    case LeafValue::Type::boolean_false: f(x.literals[1]); break;
+    case LeafValue::Type::null: f(x.literals[2]); break;
+  }
+}
+
+template <class Emit>
+void ValueIndex::lookup(LeafForms& leaf, std::vector<uint32_t>& scratch, Emit&& emit) const {
+  scratch.clear();  // anything-but groups whose excluded values the leaf hits
+  auto on_targets = [&](const IdList& targets) {
+    for (uint32_t t : targets) {
+      if (t & kNegative) {
+        scratch.push_back(t & ~kNegative);
+      } else {
+        emit(t);
+      }
+    }
+  };
+  visit(leaf, on_targets);
+  if (!extra_) return;
+  for (uint32_t g : extra_->live_groups) {
+    bool excluded = false;
+    for (uint32_t hit : scratch) excluded |= hit == g;
+    if (excluded) continue;
+    for (uint32_t slot : extra_->groups[g].slots) emit(slot);
+  }
+}
+
+}  // namespace eddy::rules
