@@ -41,6 +41,9 @@ void Flusher::Impl::remove(FlushTarget* target) {
   std::unique_lock lk(mu_);
   targets_.erase(target);
   std::erase(queue_, target);
+  // On the flusher thread (a completion callback let go of the last owner) the flush in
+  // progress is up this very stack: it touches nothing after its callbacks, so go on.
+  if (std::this_thread::get_id() == thread_.get_id()) return;
   idle_cv_.wait(lk, [&] { return current_ != target; });
 }
 

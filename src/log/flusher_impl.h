@@ -19,7 +19,8 @@ class FlushTarget {
  public:
   virtual ~FlushTarget() = default;
   // Runs on the flusher thread: fsyncs what has been written and completes the waiters that
-  // sync covers. Never called for the same target twice at once.
+  // sync covers. Never called for the same target twice at once. A completion callback may
+  // destroy the target, so flush() touches nothing of it after running them.
   virtual void flush() = 0;
 };
 
@@ -30,8 +31,8 @@ struct Flusher::Impl {
   // Registers a target, or changes the schedule of a registered one. With `interval`,
   // flush() runs every interval; without, only on request().
   void add(FlushTarget* target, std::optional<std::chrono::milliseconds> interval);
-  // Unregisters a target; on return its flush() is not running and will not run again.
-  // Must not be called from the flusher thread.
+  // Unregisters a target; on return its flush() will not run again, and is not running
+  // unless remove() was called from inside it (on the flusher thread).
   void remove(FlushTarget* target);
   // Asks for target->flush() soon: at once if the thread is idle, else right after the
   // flush in progress (which may not cover the caller's records). Requests made while a

@@ -242,3 +242,28 @@ TEST_F(FlusherTest, PartitionClosedBeforeItsFlusherReopensIntact) {
 
 }  // namespace
 }  // namespace eddy::log
+
+namespace eddy::log {
+namespace {
+
+TEST_F(FlusherTest, ACallbackMayCloseThePartitionItWaitedOn) {
+  auto owned = open("always");
+  Partition* p = owned.get();
+  auto holder = std::make_shared<std::unique_ptr<Partition>>(std::move(owned));
+  auto r = append_records(*p, 2);
+  Completion closed;
+  // The callback runs on the flusher thread and destroys the partition there.
+  p->when_durable(r.end_offset, [holder, cb = closed.callback()](Status s) mutable {
+    holder->reset();
+    cb(std::move(s));
+  });
+  holder.reset();
+  auto s = closed.wait();
+  ASSERT_TRUE(s.has_value()) << "the flusher deadlocked closing the partition";
+  EXPECT_TRUE(s->ok());
+  auto again = open("always");
+  EXPECT_EQ(again->end_offset(), 2u);
+}
+
+}  // namespace
+}  // namespace eddy::log

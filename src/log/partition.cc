@@ -431,14 +431,17 @@ Status PartitionImpl::sync_now() {
     }
     advanced = prev < end;
   }
+  if (advanced) notify(end);
+  // Last: a callback may let go of the last owner of this partition.
+  std::optional<Error> error;
+  if (!s) error = failure();
   for (Waiter& w : ready) {
-    if (s) {
-      w.done({});
+    if (error) {
+      w.done(*error);
     } else {
-      w.done(failure());
+      w.done({});
     }
   }
-  if (advanced) notify(end);
   return s;
 }
 

@@ -93,7 +93,8 @@ class Partition {
 
   // Calls `done` once every record below `end_offset` is durable under the policy: after
   // the fsync that covers it for `always`, at once for `interval` and `never`. `done` runs
-  // on the flusher's thread or inline; it must not block.
+  // on the flusher's thread or inline; it must not block. It may release the last owner of
+  // the partition. Waiters still pending when the partition closes get `unavailable`.
   virtual void when_durable(uint64_t end_offset, std::function<void(Status)> done) = 0;
 
   // Reads visible records from `offset`, up to `max_records` and about `max_bytes` (at
@@ -112,8 +113,8 @@ class Partition {
   // Registers `fn` to be called, without the partition's locks held, each time visible_end
   // advances, with the new value. It runs on the appending thread (interval, never) or the
   // flusher's thread (always); calls may overlap and may arrive out of order, so treat the
-  // value as "visible_end is at least this". It must not block and must not call
-  // remove_listener. Returns an id for remove_listener.
+  // value as "visible_end is at least this". It must not block, call remove_listener or
+  // destroy the partition. Returns an id for remove_listener.
   virtual uint64_t add_listener(std::function<void(uint64_t visible_end)> fn) = 0;
   // Unregisters a listener; once it returns the listener is not running and will not run.
   virtual void remove_listener(uint64_t id) = 0;
