@@ -309,6 +309,7 @@ TEST_F(PartitionTest, ConcurrentReadersSeeOnlyWholeCorrectRecords) {
   auto reader = [&] {
     uint64_t offset = 0;
     while (offset < kRecords) {
+      const bool writer_done = done;  // before the read: then everything must be there
       auto r = p->read(offset, 50, 1 << 16);
       ASSERT_TRUE(r.ok()) << r.error().message;
       for (const auto& rec : r->records) {
@@ -318,7 +319,7 @@ TEST_F(PartitionTest, ConcurrentReadersSeeOnlyWholeCorrectRecords) {
       }
       ASSERT_LE(offset, p->visible_end());
       checked += r->records.size();
-      if (r->records.empty() && done) {
+      if (r->records.empty() && writer_done) {
         ASSERT_EQ(offset, kRecords);
       }
     }
