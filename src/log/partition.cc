@@ -240,7 +240,8 @@ Status PartitionImpl::open() {
 }
 
 PartitionImpl::~PartitionImpl() {
-  if (registered_) flusher_.remove(this);
+  if (!registered_) return;  // open() failed: nothing was written
+  flusher_.remove(this);
   Status last = sync_enabled() ? sync_now() : Status();
   std::vector<Waiter> left;
   uint64_t durable;

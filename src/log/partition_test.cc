@@ -341,7 +341,7 @@ TEST_F(PartitionTest, ConcurrentReadersSeeOnlyWholeCorrectRecords) {
 }
 
 TEST_F(PartitionTest, RejectsOptionsOutOfRange) {
-  auto o = options();
+  auto o = options(Durability::Mode::always);
   o.segment_bytes = 0;
   auto p = Partition::open(o, flusher_, clock_);
   ASSERT_FALSE(p.ok());
@@ -355,7 +355,7 @@ TEST_F(PartitionTest, RejectsOptionsOutOfRange) {
 
 TEST_F(PartitionTest, OpenFailsClearlyWhenTheDirectoryCannotBeMade) {
   write_file(dir_.path() / "file", "x");
-  auto o = options();
+  auto o = options(Durability::Mode::always);
   o.dir = dir_.path() / "file" / "p0";
   auto p = Partition::open(o, flusher_, clock_);
   ASSERT_FALSE(p.ok());
