@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <time.h>
+
 #include <chrono>
 #include <stdexcept>
 #include <string>
@@ -20,6 +22,12 @@ void append_sample_event(std::string& out, size_t i) {
       R"("partitionkey":"device-{}","data":{{"temp":{}.{},"ok":{},"tags":["a","b"]}}}})",
       i * 2654435761u, i, i % 97, i % 60, i % 1000, i % 1013, 15 + i % 20, i % 10,
       i % 2 ? "true" : "false");
+}
+
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
 }  // namespace
@@ -45,6 +53,7 @@ boost::json::object bench_codec(size_t events, size_t batch) {
   const Limits limits;
   size_t parsed = 0;
   const auto start = std::chrono::steady_clock::now();
+  const double cpu_start = thread_cpu_seconds();
   for (const std::string& body : bodies) {
     auto result = parse_batch(body, limits);
     if (!result) throw std::runtime_error("bench_codec: " + result.error().message);
@@ -52,6 +61,7 @@ boost::json::object bench_codec(size_t events, size_t batch) {
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double cpu_seconds = thread_cpu_seconds() - cpu_start;
 
   boost::json::object out;
   out["events"] = parsed;
@@ -60,6 +70,8 @@ boost::json::object bench_codec(size_t events, size_t batch) {
   out["seconds"] = seconds;
   out["events_per_sec"] = seconds > 0 ? static_cast<double>(parsed) / seconds : 0.0;
   out["bytes_per_sec"] = seconds > 0 ? static_cast<double>(bytes) / seconds : 0.0;
+  out["cpu_seconds"] = cpu_seconds;
+  out["events_per_cpu_sec"] = cpu_seconds > 0 ? static_cast<double>(parsed) / cpu_seconds : 0.0;
   return out;
 }
 

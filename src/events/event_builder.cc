@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <charconv>
 
-#include "common/json_util.h"
 #include "common/rfc3339.h"
 #include "events/attribute_syntax.h"
 #include "events/base64.h"
+#include "events/json_text.h"
 
 namespace eddy::events {
 namespace {
@@ -219,7 +219,7 @@ Result<Event> EventBuilder::finish(const Limits& limits) {
     out.push_back('"');
     out += kKnownNames[i];
     out += "\":";
-    append_json_string(out, known_[i]);
+    append_json_text(out, known_[i]);
   }
   for (const Extension& e : extensions_) {
     if (e.kind == Kind::null) continue;
@@ -228,7 +228,7 @@ Result<Event> EventBuilder::finish(const Limits& limits) {
     out += "\":";
     switch (e.kind) {
       case Kind::string:
-        append_json_string(out, e.text);
+        append_json_text(out, e.text);
         if (e.name == kPartitionKey) event.partition_key.emplace(e.text);
         break;
       case Kind::integer: append_integer(out, e.number); break;

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <cstring>
 #include <memory>
 
 #include "common/json_util.h"
@@ -15,6 +16,7 @@
 #include "events/canonical_json.h"
 #include "events/cloud_event.h"
 #include "events/event_builder.h"
+#include "events/json_text.h"
 
 namespace eddy::events {
 namespace {
@@ -138,6 +140,26 @@ bool is_json_number(std::string_view s) {
 
 error_code append_value(od::value value, std::string& out, int depth);
 
+// A string value written without escapes is its own canonical form and its own unescaped
+// text: stage 1 has already checked that it is closed, holds no raw control character and
+// is valid UTF-8. In that case consumes the value, sets `content` (between the quotes) and
+// returns true; otherwise leaves the value for get_string().
+//
+// The value must be consumed, not just looked at: On-Demand skips an unconsumed string
+// followed by `:` as if it were a key, which would let `"data":"a":1` through.
+// (Unconsumed numbers and literals are safe to skip: the separator after them is checked.)
+bool plain_string(od::value& value, std::string_view& content) {
+  const std::string_view token = trim_ws(value.raw_json_token());
+  if (token.size() < 2 || token.front() != '"' || token.back() != '"' ||
+      std::memchr(token.data(), '\\', token.size()) != nullptr) {
+    return false;
+  }
+  od::raw_json_string consumed;
+  if (value.get_raw_json_string().get(consumed)) return false;
+  content = token.substr(1, token.size() - 2);
+  return true;
+}
+
 error_code append_scalar_token(od::json_type type, std::string_view token, std::string& out) {
   token = trim_ws(token);
   switch (type) {
@@ -205,6 +227,13 @@ error_code append_value(od::value value, std::string& out, int depth) {
       return append_array(array, out, depth);
     }
     case od::json_type::string: {
+      std::string_view plain;
+      if (plain_string(value, plain)) {
+        out.push_back('"');
+        out += plain;
+        out.push_back('"');
+        return simdjson::SUCCESS;
+      }
       std::string_view s;
       if (auto e = value.get_string().get(s)) return e;
       append_json_string(out, s);
@@ -334,7 +363,9 @@ Result<Event> read_event(od::object object, Scratch& s, std::optional<size_t> in
     switch (type) {
       case od::json_type::string: {
         std::string_view text;
-        if (auto e = value.get_string().get(text)) return invalid_json(index, e);
+        if (!plain_string(value, text)) {
+          if (auto e = value.get_string().get(text)) return invalid_json(index, e);
+        }
         added = builder.add_string(name, text);
         break;
       }

@@ -215,6 +215,15 @@ TEST(StructuredMode, InvalidEventsAreRejectedWithAMessageNamingTheAttribute) {
       {"bad escape", with(R"("subject":"\x")"), "not valid JSON"},
       {"raw control character", with("\"subject\":\"a\tb\""), "not valid JSON"},
       {"invalid UTF-8", with("\"subject\":\"\xff\""), "not valid JSON"},
+      {"string value followed by a colon", with(R"("data":"a":1)"), "not valid JSON"},
+      {"string value followed by a colon, with the braces balanced again",
+       with(R"("data":"a":[1,-2.5e3],"b":"\"q\""})"), "not valid JSON"},
+      {"string attribute followed by a colon", with(R"("subject":"a":"b")"), "not valid JSON"},
+      {"string in a data array followed by a colon", with(R"("data":["a":1])"), "not valid JSON"},
+      {"number value followed by a colon", with(R"("data":1:2)"), "not valid JSON"},
+      {"integer attribute followed by a colon", with(R"("ext":1:2)"), "not valid JSON"},
+      {"literal attribute followed by a colon", with(R"("ext":true:2)"), "not valid JSON"},
+      {"key without a value", with(R"("data")"), "not valid JSON"},
       {"empty body", "", "the request body is empty"},
       {"blank body", " \n ", "the request body is empty"},
       {"not JSON", "hello", "not valid JSON"},
@@ -411,11 +420,12 @@ TEST(StructuredMode, MutatedInputIsNeverAcceptedAsInvalidJson) {
       with(R"("subject":"x\u00e9\n","ext":5,"flag":true,"data":{"a":[1,-2.5e3,"s",null,{}],"b":"\"q\""})"),
       with(R"("data_base64":"aGVsbG8=","time":"2026-01-01T00:00:00Z")"),
       "[" + with(R"("data":[[{"k":[]}]])") + "," + with("") + "]",
+      with(R"("a":"x","b":"y","c":1,"data":{"s":"t","u":["v","w"],"x":{"y":"z"}})"),
   };
   const std::string alphabet = "{}[]\":,\\ u0123456789aefnlrst-+.eE\xc3\xa9\x01";
   std::mt19937 rng(12345);
   int accepted = 0;
-  for (int iteration = 0; iteration < 30000; ++iteration) {
+  for (int iteration = 0; iteration < 200000; ++iteration) {
     std::string text = seeds[static_cast<size_t>(iteration) % seeds.size()];
     const int edits = 1 + static_cast<int>(rng() % 3);
     for (int e = 0; e < edits && !text.empty(); ++e) {
