@@ -8,6 +8,7 @@
 #include <iostream>
 #include <memory>
 
+#include "cli/bench_publish.h"
 #include "log/log_bench.h"
 
 namespace eddy::cli {
@@ -17,12 +18,21 @@ namespace {
 
 // Prints figures as JSON or as an aligned two-column table.
 void print_figures(const json::object& figures, bool as_json) {
+  // Doubles as plain decimals (2182.7, not Boost.JSON's 2.1827E3).
+  auto text = [](const json::value& v) {
+    return v.is_double() ? fmt::format("{}", v.get_double()) : json::serialize(v);
+  };
   if (as_json) {
-    std::cout << json::serialize(figures) << "\n";
+    std::string out = "{";
+    for (const auto& kv : figures) {
+      if (out.size() > 1) out += ',';
+      out += json::serialize(json::string(kv.key())) + ":" + text(kv.value());
+    }
+    std::cout << out << "}\n";
     return;
   }
   for (const auto& kv : figures) {
-    std::cout << fmt::format("{:<28} {}\n", std::string_view(kv.key()), json::serialize(kv.value()));
+    std::cout << fmt::format("{:<28} {}\n", std::string_view(kv.key()), text(kv.value()));
   }
 }
 
@@ -39,16 +49,19 @@ struct TempDir {
   }
 };
 
+// Flags of `eddy bench` and `eddy bench append`, alive as long as the CLI's callbacks.
+struct BenchState {
+  bool as_json = false;
+  log::BenchAppendOptions append;
+  std::string fsync = "never";
+};
+
 }  // namespace
 
 BenchCommand add_bench_command(CLI::App& app) {
   auto* bench = app.add_subcommand("bench", "Run a benchmark and print its figures");
   bench->require_subcommand(1);
-  auto state = std::make_shared<struct {
-    bool as_json = false;
-    log::BenchAppendOptions append;
-    std::string fsync = "never";
-  }>();
+  auto state = std::make_shared<BenchState>();
   bench->add_flag("--json", state->as_json, "print one JSON object");
 
   auto* append = bench->add_subcommand("append", "In-process log append rate");
@@ -56,10 +69,62 @@ BenchCommand add_bench_command(CLI::App& app) {
   append->add_option("--batch", state->append.batch, "records per append call");
   append->add_option("--events", state->append.events, "events to append");
   append->add_option("--fsync", state->fsync, "always | interval:MS | never");
+  append->add_flag("--json", state->as_json, "print one JSON object");
+
+  // Options every server benchmark shares.
+  auto server_options = [](CLI::App* sub, BenchServerOptions& o, bool* as_json) {
+    sub->add_option("--endpoint", o.endpoint,
+                    "use the eddy server at this URL (default: start `eddy serve` on port 0)");
+    sub->add_option("--fsync", o.fsync,
+                    "always | interval:MS | never (own server: --fsync; else the topic's)");
+    sub->add_option("--topic", o.topic, "topic to publish to (created with 1 partition)");
+    sub->add_flag("--json", *as_json, "print one JSON object");
+  };
+  auto pub = std::make_shared<PublishBenchOptions>();
+  auto print_body = std::make_shared<bool>(false);
+  auto* publish = bench->add_subcommand("publish", "HTTP publish rate over keep-alive connections");
+  server_options(publish, pub->server, &state->as_json);
+  publish->add_option("--connections", pub->connections, "keep-alive connections (default 16)");
+  publish->add_option("--batch", pub->batch, "events per request: 1 = structured, >1 = batch mode");
+  publish->add_option("--data-bytes", pub->data_bytes, "bytes of each event's data string (default 100)");
+  publish->add_option("--duration-ms", pub->duration_ms, "measured time (default 3000)");
+  publish->add_option("--warmup-ms", pub->warmup_ms, "unmeasured warm-up (default 300)");
+  publish->add_option("--requests", pub->max_requests, "stop after this many requests (0: no limit)");
+  publish->add_option("--client-threads", pub->client_threads, "load generator threads (default 1)");
+  publish->add_flag("--print-body", *print_body, "print the request body the benchmark sends, and exit");
+
+  auto lat = std::make_shared<LatencyBenchOptions>();
+  auto* latency = bench->add_subcommand("latency", "Publish -> long-poll read latency");
+  server_options(latency, lat->server, &state->as_json);
+  latency->add_option("--samples", lat->samples, "measured publishes (default 2000)");
+  latency->add_option("--data-bytes", lat->data_bytes, "bytes of the event's data string (default 100)");
+
+  auto idle_opts = std::make_shared<BenchServerOptions>();
+  auto* idle = bench->add_subcommand("idle", "Resident memory of a freshly started server");
+  idle->add_option("--fsync", idle_opts->fsync, "always | interval:MS | never");
+  idle->add_flag("--json", state->as_json, "print one JSON object");
 
   BenchCommand cmd;
   cmd.parsed = [bench] { return bench->parsed(); };
-  cmd.run = [state, append](const std::string&) -> int {
+  cmd.run = [state, append, publish, pub, print_body, latency, lat, idle, idle_opts](
+                const std::string&) -> int {
+    auto report = [&](Result<json::object> figures) {
+      if (!figures) {
+        std::cerr << "eddy: " << figures.error().message << "\n";
+        return 1;
+      }
+      print_figures(*figures, state->as_json);
+      return 0;
+    };
+    if (publish->parsed()) {
+      if (*print_body) {
+        std::cout << bench_publish_body(pub->batch, pub->data_bytes) << "\n";
+        return 0;
+      }
+      return report(bench_publish(*pub));
+    }
+    if (latency->parsed()) return report(bench_latency(*lat));
+    if (idle->parsed()) return report(bench_idle(*idle_opts));
     if (append->parsed()) {
       auto d = log::Durability::parse(state->fsync);
       if (!d) {
