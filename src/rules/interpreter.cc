@@ -394,12 +394,16 @@ Explanation explain(const Pattern& pattern, std::string_view event_json) {
       out.message = "the event matches the pattern";
       return out;
     }
-    out.mismatches.push_back(first_mismatch(c, root));
+    Mismatch m = first_mismatch(c, root);
+    // Branches failing on the same condition say the same thing once.
+    bool seen = false;
+    for (const Mismatch& x : out.mismatches) seen |= x.path == m.path && x.reason == m.reason;
+    if (!seen) out.mismatches.push_back(std::move(m));
   }
   if (out.mismatches.size() == 1) {
     out.message = out.mismatches[0].path + ": " + out.mismatches[0].reason;
   } else {
-    out.message = "none of the pattern's " + std::to_string(out.mismatches.size()) +
+    out.message = "none of the pattern's " + std::to_string(conjs.size()) +
                   " alternatives ($or) matches:";
     for (size_t i = 0; i < out.mismatches.size() && i < 10; ++i) {
       out.message += " (" + std::to_string(i + 1) + ") " + out.mismatches[i].path + ": " +

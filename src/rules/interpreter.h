@@ -29,7 +29,8 @@ struct Mismatch {
 struct Explanation {
   bool match = false;
   // For a non-match: for each branch of the pattern (one unless it uses $or), the first
-  // condition that failed, in source order. Empty when the event matched.
+  // condition that failed, in source order; branches failing alike are reported once.
+  // Empty when the event matched.
   std::vector<Mismatch> mismatches;
   // One readable paragraph, e.g. "$.data.amount: 50 does not match numeric > 100".
   std::string message;

@@ -157,20 +157,19 @@ class Compiler {
       return fail(path, "the list has " + std::to_string(arr.size()) + " values; the limit is " +
                             std::to_string(limits_.max_values));
     }
+    // Errors name the field, not the list position: that is what users look for.
     std::vector<Alternative> out;
-    size_t i = 0;
     for (element v : arr) {
-      std::string item_path = path + "[" + std::to_string(i++) + "]";
       Alternative alt;
       switch (v.type()) {
         case element_type::OBJECT: {
-          auto op = operator_(v, item_path, path);
+          auto op = operator_(v, path);
           if (!op) return std::move(op).error();
           alt = std::move(*op);
           break;
         }
         case element_type::ARRAY:
-          return fail(item_path, "lists cannot be nested; put all values in one list");
+          return fail(path, "lists cannot be nested; put all values in one list");
         default: alt.atoms.push_back(literal(v)); break;
       }
       out.push_back(std::move(alt));
@@ -233,7 +232,7 @@ class Compiler {
     return a;
   }
 
-  Result<Alternative> operator_(element v, const std::string& path, const std::string& field_path) {
+  Result<Alternative> operator_(element v, const std::string& path) {
     simdjson::dom::object o = v;
     if (o.size() != 1) {
       return fail(path, "an operator object holds exactly one operator (" + std::string(kOperators) +
@@ -290,7 +289,7 @@ class Compiler {
       std::string why = "unknown operator " + quote_json(name) + "; the operators are " +
                         std::string(kOperators);
       if (name.empty() || name[0] != '$') {
-        std::string nested = field_path;
+        std::string nested = path;
         append_path_segment(nested, name);
         why += ". To match the nested field " + nested + ", map the field to an object instead "
                "of a list";

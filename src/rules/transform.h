@@ -43,7 +43,8 @@ class Transform {
 Result<Transform> compile_transform(const boost::json::value& spec);
 
 // Applies the transform to a CloudEvent in structured JSON. Fails with invalid_event when
-// the event is not valid JSON.
+// the event is not valid JSON. Call it qualified (`rules::apply`): with a std::string
+// argument an unqualified call finds std::apply by argument-dependent lookup.
 Result<std::string> apply(const Transform& transform, std::string_view event_json);
 
 }  // namespace eddy::rules
