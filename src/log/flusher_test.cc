@@ -267,3 +267,31 @@ TEST_F(FlusherTest, ACallbackMayCloseThePartitionItWaitedOn) {
 
 }  // namespace
 }  // namespace eddy::log
+
+namespace eddy::log {
+namespace {
+
+TEST_F(FlusherTest, SegmentsRolledAndDeletedBeforeAnySyncDoNotFailTheNextOne) {
+  PartitionOptions o;
+  o.dir = dir_.path() / "rolled";
+  o.durability = *Durability::parse("always");
+  o.segment_bytes = 256;
+  o.retention_bytes = 0;
+  auto p = Partition::open(o, flusher_, clock_);
+  ASSERT_TRUE(p.ok());
+  AppendResult last;
+  for (int i = 0; i < 20; ++i) last = append_records(**p, 3);
+  ASSERT_GT((*p)->stats().segments, 3u);
+  EXPECT_EQ((*p)->visible_end(), 0u);
+  ASSERT_TRUE((*p)->enforce_retention().ok());  // deletes the rolled, still unsynced ones
+  EXPECT_EQ((*p)->stats().segments, 1u);
+  Completion c;
+  (*p)->when_durable(last.end_offset, c.callback());
+  auto s = c.wait();
+  ASSERT_TRUE(s.has_value());
+  EXPECT_TRUE(s->ok()) << s->error().message;
+  EXPECT_EQ((*p)->visible_end(), 60u);
+}
+
+}  // namespace
+}  // namespace eddy::log

@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <shared_mutex>
+#include <utility>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -131,6 +132,8 @@ class PartitionImpl final : public Partition, private FlushTarget {
   std::vector<std::shared_ptr<Segment>> segments_;  // by base offset; back() is active
   int64_t last_time_ms_ = INT64_MIN;                // batch times never go backwards
   uint64_t total_bytes_ = 0;
+  std::vector<std::shared_ptr<Segment>> unsynced_;  // rolled since the last sync
+  bool dir_dirty_ = false;                          // a segment file was created since
   std::string failure_;                             // set once, with failed_
   std::atomic<bool> failed_{false};
 
@@ -140,6 +143,8 @@ class PartitionImpl final : public Partition, private FlushTarget {
   std::atomic<uint64_t> appended_{0};
   std::atomic<uint64_t> fsyncs_{0};
 
+  // Held for a whole sync_now(): syncs run one at a time.
+  std::mutex flush_mu_;
   // Guards the durable end and the when_durable waiters.
   std::mutex sync_mu_;
   uint64_t synced_end_ = 0;
@@ -333,27 +338,21 @@ Result<AppendResult> PartitionImpl::append(std::span<const std::string_view> pay
 }
 
 Status PartitionImpl::roll_locked() {
-  const bool sync = sync_enabled();
   Segment& old = *segments_.back();
-  if (sync) {
-    if (auto s = io::fdatasync_file(old.fd(), old.path()); !s) {
-      fail_locked(s.error());
-      return s;
-    }
-  }
-  if (auto s = old.write_indexes(sync); !s) {
+  // The index files go to the page cache now; the next sync makes them durable together
+  // with the segment's tail and the new directory entry, off the append path.
+  if (auto s = old.write_indexes(/*sync=*/false); !s) {
     spdlog::warn("log {}: {}; the index will be rebuilt at the next open", old.path().string(),
                  s.error().message);
   }
   auto next = Segment::create(opts_.dir, old.end_offset(), opts_.index_interval_bytes);
   if (!next) return std::move(next).error();
-  if (auto s = io::fsync_dir(opts_.dir); !s) {
-    if (sync) {
-      fail_locked(s.error());
-      return s;
-    }
+  if (sync_enabled()) {
+    dir_dirty_ = true;
+  } else if (auto s = io::fsync_dir(opts_.dir); !s) {
     spdlog::warn("log: {}", s.error().message);
   }
+  unsynced_.push_back(segments_.back());
   if (auto s = old.map_indexes(); !s) {
     spdlog::warn("log {}: {}; serving its index from memory", old.path().string(),
                  s.error().message);
@@ -394,36 +393,51 @@ void PartitionImpl::when_durable(uint64_t end_offset, std::function<void(Status)
 Status PartitionImpl::sync() { return sync_now(); }
 
 Status PartitionImpl::sync_now() {
-  std::shared_ptr<Segment> active;
+  std::vector<Waiter> ready;
+  Status s;
   uint64_t end;
   {
-    std::lock_guard lk(mu_);
-    if (failed_.load(std::memory_order_relaxed)) return make_error(Errc::io_error, failure_);
-    active = segments_.back();
-    end = active->end_offset();
-  }
-  {
-    std::lock_guard lk(sync_mu_);
-    if (end <= synced_end_) return {};  // nothing written since the last sync
-  }
-  // Earlier segments were synced when they rolled, so the active one covers `end`.
-  Status s = io::fdatasync_file(active->fd(), active->path());
-  fsyncs_.fetch_add(1, std::memory_order_relaxed);
-  std::vector<Waiter> ready;
-  if (!s) {
+    // One sync at a time: a sync must not claim records whose closed segment another sync
+    // is still flushing.
+    std::lock_guard flushing(flush_mu_);
+    std::shared_ptr<Segment> active;
+    std::vector<std::shared_ptr<Segment>> rolled;
+    bool dir_dirty;
     {
       std::lock_guard lk(mu_);
-      fail_locked(s.error());
+      if (failed_.load(std::memory_order_relaxed)) return make_error(Errc::io_error, failure_);
+      active = segments_.back();
+      end = active->end_offset();
+      rolled.swap(unsynced_);
+      dir_dirty = std::exchange(dir_dirty_, false);
     }
-    std::lock_guard lk(sync_mu_);
-    ready.swap(waiters_);
-  } else {
-    std::lock_guard lk(sync_mu_);
-    synced_end_ = std::max(synced_end_, end);
-    auto covered = std::partition(waiters_.begin(), waiters_.end(),
-                                  [&](const Waiter& w) { return w.end > synced_end_; });
-    std::move(covered, waiters_.end(), std::back_inserter(ready));
-    waiters_.erase(covered, waiters_.end());
+    {
+      std::lock_guard lk(sync_mu_);
+      if (end <= synced_end_ && rolled.empty() && !dir_dirty) return {};  // nothing new
+    }
+    // Segments closed since the last sync, then the directory naming the new ones, then the
+    // active segment: together they cover every record below `end`.
+    for (const auto& seg : rolled) {
+      if (s) s = seg->sync_files();
+    }
+    if (s && dir_dirty) s = io::fsync_dir(opts_.dir);
+    if (s) s = io::fdatasync_file(active->fd(), active->path());
+    fsyncs_.fetch_add(1, std::memory_order_relaxed);
+    if (!s) {
+      {
+        std::lock_guard lk(mu_);
+        fail_locked(s.error());
+      }
+      std::lock_guard lk(sync_mu_);
+      ready.swap(waiters_);
+    } else {
+      std::lock_guard lk(sync_mu_);
+      synced_end_ = std::max(synced_end_, end);
+      auto covered = std::partition(waiters_.begin(), waiters_.end(),
+                                    [&](const Waiter& w) { return w.end > synced_end_; });
+      std::move(covered, waiters_.end(), std::back_inserter(ready));
+      waiters_.erase(covered, waiters_.end());
+    }
   }
   bool advanced = false;
   if (s && mode_.load(std::memory_order_acquire) == Mode::always) {
@@ -649,6 +663,7 @@ Status PartitionImpl::enforce_retention() {
                   total_bytes_ > static_cast<uint64_t>(opts_.retention_bytes);
       if (!expired && !over) break;
       total_bytes_ -= oldest.size();
+      std::erase(unsynced_, segments_.front());  // no point syncing what goes
       doomed.push_back(segments_.front());
       segments_.erase(segments_.begin());
     }

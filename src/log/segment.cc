@@ -231,6 +231,20 @@ Status Segment::map_indexes() {
   return {};
 }
 
+Status Segment::sync_files() const {
+  if (auto s = io::fdatasync_file(fd(), path_); !s) return s;
+  for (const fs::path& p : {dir_ / format::index_name(base_), dir_ / format::time_index_name(base_)}) {
+    int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) continue;
+      return io::os_error("cannot open", p, errno);
+    }
+    io::File file(fd);
+    if (auto s = io::fdatasync_file(file.fd(), p); !s) return s;
+  }
+  return {};
+}
+
 void Segment::remove_files() const {
   std::error_code ec;
   fs::remove(path_, ec);

@@ -60,6 +60,9 @@ class Segment {
   // Serves lookups from read-only mappings of the index files written by write_indexes()
   // instead of memory. On failure the in-memory indexes stay in use.
   Status map_indexes();
+  // Fsyncs the segment file and the index files written by write_indexes() (index files
+  // that no longer exist are skipped: retention may have deleted the segment).
+  Status sync_files() const;
   // Deletes the segment's files, the log file first.
   void remove_files() const;
 
