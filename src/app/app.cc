@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "bus/subscriptions.h"
 #include "bus/topics.h"
 #include "catalog/catalog.h"
 #include "gateway/gateway.h"
@@ -68,6 +69,7 @@ struct App::Impl {
   std::unique_ptr<log::Flusher> flusher;
   std::unique_ptr<log::TopicStore> store;
   std::unique_ptr<bus::TopicManager> topics;
+  std::unique_ptr<bus::SubscriptionManager> subscriptions;
   std::unique_ptr<gateway::Gateway> gateway;
   asio::signal_set signals{io, SIGINT, SIGTERM};
   asio::steady_timer retention_timer{io};
@@ -125,10 +127,14 @@ Result<std::unique_ptr<App>> App::create(AppOptions options) {
   impl->topics = std::make_unique<bus::TopicManager>(*impl->catalog, *impl->store,
                                                      SystemClock::instance());
   if (auto s = impl->topics->open_all(); !s) return std::move(s).error();
+  impl->subscriptions = std::make_unique<bus::SubscriptionManager>(
+      impl->io, *impl->catalog, *impl->topics, SystemClock::instance());
+  if (auto s = impl->subscriptions->open_all(); !s) return std::move(s).error();
   impl->gateway = std::make_unique<gateway::Gateway>(
       impl->io,
       gateway::GatewayOptions{o.listen, o.max_request_bytes, o.max_event_bytes},
-      gateway::Services{*impl->catalog, *impl->topics, SystemClock::instance()});
+      gateway::Services{*impl->catalog, *impl->topics, SystemClock::instance(),
+                        *impl->subscriptions});
   return std::unique_ptr<App>(new App(std::move(impl)));
 }
 
@@ -159,6 +165,7 @@ void App::wait() {
   }
   if (im.stopping.exchange(true)) return;
   im.gateway->stop();
+  im.subscriptions->stop();  // answers long-polling pullers, saves ack state
   auto deadline = std::chrono::steady_clock::now() + kDrainTimeout;
   while (!im.gateway->drained() && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -168,6 +175,7 @@ void App::wait() {
   for (auto& t : im.threads) t.join();
   im.threads.clear();
   im.gateway.reset();
+  im.subscriptions.reset();
   im.topics.reset();
   im.store.reset();
   im.flusher.reset();  // final fsync of every partition

@@ -18,6 +18,7 @@
 #include "app/app.h"
 #include "cli/http_client.h"
 #include "cli/bench.h"
+#include "cli/sub.h"
 
 namespace eddy::cli {
 namespace json = boost::json;
@@ -222,6 +223,7 @@ int run(int argc, char** argv) {
   tail_cmd->add_option("--partition", tail_partition, "only this partition");
 
   BenchCommand bench = add_bench_command(app);
+  SubCommand sub = add_sub_command(app);
 
   try {
     app.parse(argc, argv);
@@ -251,6 +253,7 @@ int run(int argc, char** argv) {
   if (pub_cmd->parsed()) return publish(client, topic_name, pub_events);
   if (tail_cmd->parsed()) return tail(client, topic_name, from_beginning, follow, tail_partition);
   if (bench.parsed()) return bench.run(endpoint);
+  if (sub.parsed()) return sub.run(endpoint);
   return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <fmt/format.h>
 
+#include "bus/subscriptions.h"
 #include "bus/topics.h"
 #include "gateway/api.h"
 #include "gateway/server.h"
@@ -83,6 +84,9 @@ struct Gateway::Impl {
     if (seg.size() >= 2 && seg[0] == "v1" && seg[1] == "topics") {
       co_return co_await handle_topics(ctx, req, *target);
     }
+    if (seg.size() >= 2 && seg[0] == "v1" && seg[1] == "subscriptions") {
+      co_return co_await handle_subscriptions(ctx, req, *target);
+    }
     co_return error_reply(Errc::not_found,
                           fmt::format("no such endpoint: {} {}", std::string_view(req.method_string()),
                                       std::string_view(req.target())));
@@ -130,6 +134,7 @@ std::string Gateway::Impl::render_metrics() const {
          "# TYPE eddy_log_size_bytes gauge\n" + size;
   out += "# HELP eddy_log_end_offset The next offset to be written.\n"
          "# TYPE eddy_log_end_offset gauge\n" + events;
+  out += services.subscriptions.render_metrics();
   return out;
 }
 

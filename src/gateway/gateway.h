@@ -19,6 +19,7 @@ class Catalog;
 }
 namespace eddy::bus {
 class TopicManager;
+class SubscriptionManager;
 }
 
 namespace eddy::gateway {
@@ -34,6 +35,7 @@ struct Services {
   catalog::Catalog& catalog;
   bus::TopicManager& topics;
   const Clock& clock;
+  bus::SubscriptionManager& subscriptions;
 };
 
 class Gateway {
