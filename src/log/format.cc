@@ -62,8 +62,7 @@ size_t batch_bytes(std::span<const std::string_view> payloads) {
   return n;
 }
 
-void encode_batch(std::span<const std::string_view> payloads, uint64_t base_offset,
-                  int64_t time_ms, std::string& out) {
+void encode_records(std::span<const std::string_view> payloads, std::string& out) {
   out.resize(batch_bytes(payloads));
   char* b = out.data();
   store<uint32_t>(b + 0, static_cast<uint32_t>(out.size()));
@@ -71,15 +70,25 @@ void encode_batch(std::span<const std::string_view> payloads, uint64_t base_offs
   store<uint8_t>(b + 9, 0);
   store<uint16_t>(b + 10, 0);
   store<uint32_t>(b + 12, static_cast<uint32_t>(payloads.size()));
-  store<uint64_t>(b + 16, base_offset);
-  store<int64_t>(b + 24, time_ms);
   char* p = b + kBatchHeaderBytes;
   for (std::string_view payload : payloads) {
     store<uint32_t>(p, static_cast<uint32_t>(payload.size()));
     if (!payload.empty()) std::memcpy(p + kRecordHeaderBytes, payload.data(), payload.size());
     p += kRecordHeaderBytes + payload.size();
   }
-  store<uint32_t>(b + 4, crc32c(b + 8, out.size() - 8));
+}
+
+void seal_batch(std::string& batch, uint64_t base_offset, int64_t time_ms) {
+  char* b = batch.data();
+  store<uint64_t>(b + 16, base_offset);
+  store<int64_t>(b + 24, time_ms);
+  store<uint32_t>(b + 4, crc32c(b + 8, batch.size() - 8));
+}
+
+void encode_batch(std::span<const std::string_view> payloads, uint64_t base_offset,
+                  int64_t time_ms, std::string& out) {
+  encode_records(payloads, out);
+  seal_batch(out, base_offset, time_ms);
 }
 
 static std::string name_with(uint64_t base, std::string_view ext) {

@@ -80,6 +80,10 @@ size_t batch_bytes(std::span<const std::string_view> payloads);
 // Writes the batch into `out` (resized to batch_bytes): header with CRC over the rest.
 void encode_batch(std::span<const std::string_view> payloads, uint64_t base_offset,
                   int64_t time_ms, std::string& out);
+// The same in two steps, so the records can be laid out before the offset is known:
+// encode_records fills everything but base offset, time and CRC; seal_batch sets those.
+void encode_records(std::span<const std::string_view> payloads, std::string& out);
+void seal_batch(std::string& batch, uint64_t base_offset, int64_t time_ms);
 
 // Calls fn(index, payload) for each record of a batch that passed check_batch.
 template <class Fn>

@@ -13,7 +13,6 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "common/crc32c.h"
 #include "log/flusher_impl.h"
 #include "log/format.h"
 #include "log/io.h"
@@ -71,14 +70,7 @@ namespace {
 // Positions in a segment are 32-bit; a segment may exceed segment_bytes by one batch.
 constexpr uint64_t kMaxSegmentBytes = 1ull << 30;
 // The per-thread batch encoding buffer is released past this size.
-constexpr size_t kKeepEncodeBufferBytes = 4u << 20;
-
-// Patches the base offset and time into an encoded batch and recomputes its CRC.
-void finish_batch(std::string& batch, uint64_t base_offset, int64_t time_ms) {
-  format::store<uint64_t>(batch.data() + 16, base_offset);
-  format::store<int64_t>(batch.data() + 24, time_ms);
-  format::store<uint32_t>(batch.data() + 4, crc32c(batch.data() + 8, batch.size() - 8));
-}
+constexpr size_t kKeepEncodeBufferBytes = 1u << 20;
 
 class PartitionImpl final : public Partition, private FlushTarget {
  public:
@@ -296,7 +288,7 @@ Result<AppendResult> PartitionImpl::append(std::span<const std::string_view> pay
   }
   // Encode outside the lock; only the offset, time and CRC wait for it.
   thread_local std::string batch;
-  format::encode_batch(payloads, 0, 0, batch);
+  format::encode_records(payloads, batch);
   struct ReleaseLarge {
     ~ReleaseLarge() {
       if (batch.capacity() > kKeepEncodeBufferBytes) std::string().swap(batch);
@@ -318,7 +310,7 @@ Result<AppendResult> PartitionImpl::append(std::span<const std::string_view> pay
     }
     int64_t time_ms = std::max(now, last_time_ms_);
     uint64_t base = active->end_offset();
-    finish_batch(batch, base, time_ms);
+    format::seal_batch(batch, base, time_ms);
     uint64_t pos = active->size();
     if (auto s = io::pwrite_full(active->fd(), batch.data(), batch.size(), pos, active->path());
         !s) {
