@@ -83,6 +83,7 @@ std::string_view reason(error_code e) {
     case simdjson::UNESCAPED_CHARS: return "a string holds an unescaped control character";
     case simdjson::UTF8_ERROR: return "the text is not valid UTF-8";
     case simdjson::NUMBER_ERROR: return "a number is malformed";
+    case simdjson::NUMBER_OUT_OF_RANGE: return "a number's exponent has more than 6 digits";
     case simdjson::T_ATOM_ERROR:
     case simdjson::F_ATOM_ERROR:
     case simdjson::N_ATOM_ERROR:
@@ -111,31 +112,41 @@ bool is_blank(std::string_view s) {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
+// Exponents longer than this many significant digits are refused: JSON sets no bound, but
+// no number type reaches them and some parsers (Boost.JSON among them) reject the text.
+constexpr size_t kMaxExponentDigits = 6;
+
 // RFC 8259 number: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
-bool is_json_number(std::string_view s) {
+// NUMBER_ERROR when the grammar is not met, NUMBER_OUT_OF_RANGE for a huge exponent.
+error_code check_number(std::string_view s) {
   size_t i = 0;
   const size_t n = s.size();
   if (i < n && s[i] == '-') ++i;
-  if (i >= n) return false;
+  if (i >= n) return simdjson::NUMBER_ERROR;
   if (s[i] == '0') {
     ++i;
   } else if (is_digit(s[i])) {
     while (i < n && is_digit(s[i])) ++i;
   } else {
-    return false;
+    return simdjson::NUMBER_ERROR;
   }
   if (i < n && s[i] == '.') {
     ++i;
-    if (i >= n || !is_digit(s[i])) return false;
+    if (i >= n || !is_digit(s[i])) return simdjson::NUMBER_ERROR;
     while (i < n && is_digit(s[i])) ++i;
   }
   if (i < n && (s[i] == 'e' || s[i] == 'E')) {
     ++i;
     if (i < n && (s[i] == '+' || s[i] == '-')) ++i;
-    if (i >= n || !is_digit(s[i])) return false;
+    if (i >= n || !is_digit(s[i])) return simdjson::NUMBER_ERROR;
+    while (i < n && s[i] == '0') ++i;
+    const size_t significant = i;
     while (i < n && is_digit(s[i])) ++i;
+    if (i - significant > kMaxExponentDigits) {
+      return i == n ? simdjson::NUMBER_OUT_OF_RANGE : simdjson::NUMBER_ERROR;
+    }
   }
-  return i == n;
+  return i == n ? simdjson::SUCCESS : simdjson::NUMBER_ERROR;
 }
 
 error_code append_value(od::value value, std::string& out, int depth);
@@ -164,7 +175,7 @@ error_code append_scalar_token(od::json_type type, std::string_view token, std::
   token = trim_ws(token);
   switch (type) {
     case od::json_type::number:
-      if (!is_json_number(token)) return simdjson::NUMBER_ERROR;
+      if (auto e = check_number(token)) return e;
       break;
     case od::json_type::boolean:
       if (token != "true" && token != "false") return simdjson::T_ATOM_ERROR;
@@ -318,7 +329,7 @@ Error with_index(std::optional<size_t> index, Error error) {
 // An integer attribute's value from its JSON number token, or an error naming it.
 Status add_number_attribute(EventBuilder& builder, std::string_view name, std::string_view token) {
   token = trim_ws(token);
-  if (!is_json_number(token)) {
+  if (check_number(token) == simdjson::NUMBER_ERROR) {
     return make_error(Errc::invalid_event, fmt::format("attribute '{}' is not valid JSON: {}",
                                                        shown(name), reason(simdjson::NUMBER_ERROR)));
   }
