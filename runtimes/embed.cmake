@@ -1,0 +1,17 @@
+# Compiles runtimes/node/runtime.js and runtimes/python/runtime.py into eddy_functions as
+# string constants (see src/functions/runtime_sources.h). CMake re-runs when they change.
+set(_rt_out ${CMAKE_BINARY_DIR}/generated/runtime_sources.cc)
+set(_rt_text "// Generated from runtimes/ by runtimes/embed.cmake. Do not edit.\n#include \"functions/runtime_sources.h\"\n\nnamespace eddy::functions {\n")
+foreach(_pair "kNodeRuntimeSource|node/runtime.js" "kPythonRuntimeSource|python/runtime.py")
+  string(REPLACE "|" ";" _parts ${_pair})
+  list(GET _parts 0 _var)
+  list(GET _parts 1 _file)
+  set(_path ${CMAKE_SOURCE_DIR}/runtimes/${_file})
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${_path})
+  file(READ ${_path} _src)
+  string(APPEND _rt_text "extern const std::string_view ${_var};\nconst std::string_view ${_var} = R\"eddy_rt(${_src})eddy_rt\";\n")
+endforeach()
+string(APPEND _rt_text "\n}  // namespace eddy::functions\n")
+file(WRITE ${_rt_out}.tmp "${_rt_text}")
+configure_file(${_rt_out}.tmp ${_rt_out} COPYONLY)
+target_sources(eddy_functions PRIVATE ${_rt_out})

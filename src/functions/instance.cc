@@ -1,0 +1,609 @@
+#include "functions/instance.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <list>
+#include <random>
+
+#include "common/json_util.h"
+#include "functions/cgroup.h"
+
+namespace eddy::functions {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace json = boost::json;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+constexpr size_t kMaxBodyBytes = 6u << 20;     // Lambda's sync payload limit
+constexpr size_t kMaxLogLineBytes = 256u << 10;
+constexpr std::string_view kPrefix = "/2018-06-01/runtime/";
+
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+
+Response reply(http::status status, std::string body) {
+  Response res{status, 11};
+  res.set(http::field::content_type, "application/json");
+  res.body() = std::move(body);
+  return res;
+}
+
+Response runtime_error(http::status status, std::string_view type, std::string_view message) {
+  std::string body = R"({"errorMessage":)";
+  append_json_string(body, message);
+  body += R"(,"errorType":)";
+  append_json_string(body, type);
+  body += "}";
+  return reply(status, std::move(body));
+}
+
+// An X-Ray style trace header, so clients that parse it find the expected shape.
+std::string trace_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  auto secs = std::chrono::duration_cast<std::chrono::seconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count();
+  return fmt::format("Root=1-{:08x}-{:012x}{:012x};Parent={:016x};Sampled=0", secs,
+                     rng() & 0xffffffffffffULL, rng() & 0xffffffffffffULL, rng());
+}
+
+double ms_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+// The Lambda error document {"errorType","errorMessage","stackTrace"}.
+std::string error_document(std::string_view type, std::string_view message,
+                           const json::array& stack = {}) {
+  json::object o{{"errorType", type}, {"errorMessage", message}, {"stackTrace", stack}};
+  return json::serialize(o);
+}
+
+}  // namespace
+
+struct Instance::Impl {
+  Impl(asio::io_context& io_, std::weak_ptr<InstanceOwner> o, InstanceSetup s)
+      : io(io_),
+        strand(asio::make_strand(io_)),
+        acceptor(strand),
+        owner(std::move(o)),
+        setup(std::move(s)),
+        job_timer(strand),
+        init_timer(strand) {}
+
+  asio::io_context& io;
+  asio::strand<asio::io_context::executor_type> strand;
+  tcp::acceptor acceptor;
+  std::weak_ptr<InstanceOwner> owner;
+  InstanceSetup setup;
+  Child child;
+  std::unique_ptr<asio::posix::stream_descriptor> pidfd, out, err;
+  std::string cgroup_name;  // "" when not in a cgroup of ours
+
+  // State below is touched on the strand only.
+  Clock::time_point start_time;    // spawn, or adoption of a pre-started process
+  bool ready = false;              // asked for work at least once
+  bool ready_told = false;         // the current owner heard instance_ready
+  bool first_job = true;
+  std::optional<Job> job;
+  bool delivered = false;
+  Clock::time_point delivered_at;
+  std::optional<double> first_next_ms;  // start_time -> first /next, for fresh processes
+  std::string init_json;           // sent with the first delivery after adopt()
+  asio::steady_timer job_timer, init_timer;
+  std::shared_ptr<asio::steady_timer> next_waiter;
+  bool exited = false, stopping = false;
+  std::string init_error_type, init_error_message;
+  std::string out_buf, err_buf;
+  std::array<char, 16384> read_buf_out{}, read_buf_err{};
+  std::list<std::weak_ptr<beast::tcp_stream>> conns;
+
+  std::shared_ptr<InstanceOwner> current_owner() const { return owner.lock(); }
+  const std::string& current_request() const {
+    static const std::string none;
+    return job && delivered ? job->request_id : none;
+  }
+
+  void emit_lines(const std::shared_ptr<Instance>& self, std::string& buf, std::string_view stream,
+                  bool flush_partial) {
+    auto o = current_owner();
+    size_t start = 0;
+    for (;;) {
+      size_t nl = buf.find('\n', start);
+      if (nl == std::string::npos) break;
+      std::string_view line(buf.data() + start, nl - start);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (o) o->log_line(self, current_request(), stream, line);
+      start = nl + 1;
+    }
+    buf.erase(0, start);
+    if (!buf.empty() && (flush_partial || buf.size() > kMaxLogLineBytes)) {
+      if (o) o->log_line(self, current_request(), stream, buf);
+      buf.clear();
+    }
+  }
+
+  // Reads whatever the process has written so far, so output that came before a result is
+  // attributed to its request.
+  void drain(const std::shared_ptr<Instance>& self, bool flush_partial) {
+    char buf[16384];
+    for (auto [fd, acc, name] : {std::tuple{child.stdout_fd, &out_buf, "stdout"},
+                                 std::tuple{child.stderr_fd, &err_buf, "stderr"}}) {
+      if (fd < 0) continue;
+      for (;;) {
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n <= 0) break;
+        acc->append(buf, static_cast<size_t>(n));
+      }
+      emit_lines(self, *acc, name, flush_partial);
+    }
+  }
+
+  void read_stream(std::shared_ptr<Instance> self, bool is_out) {
+    auto& desc = is_out ? out : err;
+    if (!desc) return;
+    auto& rb = is_out ? read_buf_out : read_buf_err;
+    desc->async_read_some(asio::buffer(rb), [this, self, is_out](beast::error_code ec, size_t n) {
+      auto& acc = is_out ? out_buf : err_buf;
+      if (n > 0) {
+        acc.append((is_out ? read_buf_out : read_buf_err).data(), n);
+        emit_lines(self, acc, is_out ? "stdout" : "stderr", false);
+      }
+      if (!ec) read_stream(self, is_out);
+    });
+  }
+
+  void tell_ready(const std::shared_ptr<Instance>& self) {
+    if (ready_told) return;
+    ready_told = true;
+    if (auto o = current_owner()) o->instance_ready(self);
+  }
+
+  void finish_job(const std::shared_ptr<Instance>& self, JobOutcome outcome,
+                  double reported_load_ms) {
+    if (!job) return;
+    job_timer.cancel();
+    drain(self, true);
+    auto now = Clock::now();
+    double run = delivered ? ms_between(delivered_at, now) : 0;
+    outcome.duration_ms = std::max(0.0, run - reported_load_ms);
+    if (first_job) {
+      first_job = false;
+      double init = first_next_ms.value_or(0) + reported_load_ms;
+      outcome.init_ms = init;
+    }
+    if (child.pid > 0) {
+      int64_t rss = cgroup_name.empty() ? 0 : setup.cgroups->peak_kb(cgroup_name);
+      if (rss == 0 && !exited) rss = peak_rss_kb(child.pid);
+      outcome.max_rss_kb = rss;
+    }
+    outcome.instance_ends = exited || stopping;
+    Job done = std::move(*job);
+    job.reset();
+    delivered = false;
+    if (auto o = current_owner()) o->job_done(self, std::move(done), std::move(outcome));
+  }
+
+  void on_exit(const std::shared_ptr<Instance>& self) {
+    if (exited) return;
+    exited = true;
+    ExitReport report;
+    report.exit = reap(child.pid);
+    if (!cgroup_name.empty()) report.oom = setup.cgroups->oom_killed(cgroup_name);
+    report.stopped = stopping;
+    report.was_ready = ready;
+    report.init_error_type = init_error_type;
+    report.init_error_message = init_error_message;
+    if (job) {
+      JobOutcome o;
+      if (report.oom) {
+        o.kind = JobOutcome::Kind::oom;
+        o.error_type = "Runtime.OutOfMemory";
+        o.error_message = fmt::format(
+            "Runtime exited: out of memory (the function's limit is {} MB)", setup.memory_mb);
+      } else {
+        o.kind = JobOutcome::Kind::crash;
+        o.error_type = "Runtime.ExitError";
+        o.error_message =
+            report.exit.signal
+                ? fmt::format("Runtime exited with error: signal: {}", strsignal(report.exit.signal))
+                : fmt::format("Runtime exited with error: exit status {}", report.exit.exit_code);
+      }
+      o.payload = error_document(o.error_type, o.error_message);
+      finish_job(self, std::move(o), 0);
+    } else {
+      drain(self, true);
+    }
+    if (!ready && init_error_type.empty()) {
+      report.init_error_type = "Runtime.ExitError";
+      report.init_error_message =
+          report.exit.signal
+              ? fmt::format("the runtime exited during init: signal: {}", strsignal(report.exit.signal))
+              : fmt::format("the runtime exited during init with status {}", report.exit.exit_code);
+      if (report.oom) {
+        report.init_error_type = "Runtime.OutOfMemory";
+        report.init_error_message = "the runtime ran out of memory during init";
+      }
+    }
+    close_all();
+    if (!cgroup_name.empty()) setup.cgroups->remove(cgroup_name);
+    if (auto o = current_owner()) o->instance_exited(self, report);
+  }
+
+  void close_all() {
+    beast::error_code ec;
+    acceptor.close(ec);
+    job_timer.cancel();
+    init_timer.cancel();
+    if (next_waiter) next_waiter->cancel();
+    for (auto& w : conns) {
+      if (auto c = w.lock()) c->socket().close(ec);
+    }
+    conns.clear();
+    for (auto* d : {&pidfd, &out, &err}) {
+      if (*d) {
+        (*d)->close(ec);
+        d->reset();
+      }
+    }
+    child.stdout_fd = child.stderr_fd = child.pidfd = -1;
+  }
+
+  void kill() {
+    if (!exited) kill_process_group(child.pid);
+  }
+
+  asio::awaitable<Response> next(std::shared_ptr<Instance> self) {
+    if (!ready) {
+      ready = true;
+      init_timer.cancel();
+      first_next_ms = ms_between(start_time, Clock::now());
+      tell_ready(self);
+    }
+    while (!job || delivered) {
+      if (exited || stopping) co_return runtime_error(http::status::gone, "InstanceStopped", "stopping");
+      next_waiter = std::make_shared<asio::steady_timer>(strand, Clock::time_point::max());
+      auto waiter = next_waiter;
+      co_await waiter->async_wait(kTuple);
+    }
+    delivered = true;
+    delivered_at = Clock::now();
+    const Job& j = *job;
+    job_timer.expires_after(std::chrono::milliseconds(j.timeout_ms));
+    job_timer.async_wait([this, self, id = j.id](beast::error_code ec) {
+      if (ec || !job || job->id != id) return;
+      JobOutcome o;
+      o.kind = JobOutcome::Kind::timeout;
+      o.error_type = "Sandbox.Timedout";
+      o.error_message = fmt::format("Task timed out after {} ms", job->timeout_ms);
+      o.payload = error_document(o.error_type, o.error_message);
+      stopping = true;
+      kill();
+      finish_job(self, std::move(o), 0);
+    });
+    Response res = reply(http::status::ok, j.payload);
+    res.set("Lambda-Runtime-Aws-Request-Id", j.request_id);
+    auto deadline = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count() +
+                    j.timeout_ms;
+    res.set("Lambda-Runtime-Deadline-Ms", std::to_string(deadline));
+    res.set("Lambda-Runtime-Invoked-Function-Arn", j.function_arn);
+    res.set("Lambda-Runtime-Trace-Id", trace_id());
+    if (!j.client_context.empty()) res.set("Lambda-Runtime-Client-Context", j.client_context);
+    if (!init_json.empty()) {
+      res.set("Eddy-Function-Init", init_json);
+      init_json.clear();
+    }
+    co_return res;
+  }
+
+  Response result(const std::shared_ptr<Instance>& self, const Request& req, std::string_view id,
+                  bool is_error) {
+    if (!job || !delivered || job->request_id != id) {
+      return runtime_error(http::status::bad_request, "InvalidRequestID",
+                           fmt::format("no invocation {} is running here", id));
+    }
+    double load_ms = 0;
+    if (auto it = req.find("Eddy-Init-Duration-Ms"); it != req.end()) {
+      load_ms = std::strtod(std::string(it->value()).c_str(), nullptr);
+      if (!(load_ms >= 0 && load_ms < 1e7)) load_ms = 0;
+    }
+    JobOutcome o;
+    if (!is_error) {
+      o.kind = JobOutcome::Kind::success;
+      o.payload = req.body();
+    } else {
+      o.kind = JobOutcome::Kind::function_error;
+      boost::system::error_code ec;
+      auto v = json::parse(req.body(), ec);
+      std::string type, message;
+      json::array stack;
+      if (!ec && v.is_object()) {
+        auto& obj = v.as_object();
+        if (auto* t = obj.if_contains("errorType"); t && t->is_string()) type = t->get_string();
+        if (auto* m = obj.if_contains("errorMessage"); m && m->is_string()) message = m->get_string();
+        if (auto* s = obj.if_contains("stackTrace"); s && s->is_array()) stack = s->as_array();
+      } else {
+        message = req.body();
+      }
+      if (type.empty()) {
+        auto it = req.find("Lambda-Runtime-Function-Error-Type");
+        type = it != req.end() ? std::string(it->value()) : "Unhandled";
+      }
+      o.error_type = type;
+      o.error_message = message;
+      o.payload = error_document(type, message, stack);
+    }
+    finish_job(self, std::move(o), load_ms);
+    return reply(http::status::accepted, R"({"status":"OK"})");
+  }
+
+  Response init_error(const std::shared_ptr<Instance>& self, const Request& req) {
+    boost::system::error_code ec;
+    auto v = json::parse(req.body(), ec);
+    init_error_type = "Runtime.InitError";
+    init_error_message = req.body();
+    if (!ec && v.is_object()) {
+      auto& obj = v.as_object();
+      if (auto* t = obj.if_contains("errorType"); t && t->is_string()) init_error_type = t->get_string();
+      if (auto* m = obj.if_contains("errorMessage"); m && m->is_string()) init_error_message = m->get_string();
+    }
+    if (auto it = req.find("Lambda-Runtime-Function-Error-Type");
+        it != req.end() && (ec || !v.is_object())) {
+      init_error_type = std::string(it->value());
+    }
+    // A runtime that failed to initialize is not used again.
+    stopping = true;
+    if (job) {
+      JobOutcome o;
+      o.kind = JobOutcome::Kind::function_error;
+      o.error_type = init_error_type;
+      o.error_message = init_error_message;
+      o.payload = error_document(o.error_type, o.error_message);
+      finish_job(self, std::move(o), 0);
+    }
+    kill();
+    return reply(http::status::accepted, R"({"status":"OK"})");
+  }
+
+  asio::awaitable<Response> handle(std::shared_ptr<Instance> self, const Request& req) {
+    std::string_view target = req.target();
+    if (auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
+    if (!target.starts_with(kPrefix)) {
+      co_return runtime_error(http::status::not_found, "NotFound", "unknown Runtime API path");
+    }
+    target.remove_prefix(kPrefix.size());
+    if (target == "invocation/next") {
+      if (req.method() != http::verb::get) {
+        co_return runtime_error(http::status::method_not_allowed, "MethodNotAllowed", "use GET");
+      }
+      co_return co_await next(self);
+    }
+    if (target == "init/error") co_return init_error(self, req);
+    constexpr std::string_view kInv = "invocation/";
+    if (target.starts_with(kInv) && req.method() == http::verb::post) {
+      auto rest = target.substr(kInv.size());
+      auto slash = rest.find('/');
+      if (slash != std::string_view::npos) {
+        auto id = rest.substr(0, slash);
+        auto what = rest.substr(slash + 1);
+        if (what == "response") co_return result(self, req, id, false);
+        if (what == "error") co_return result(self, req, id, true);
+      }
+    }
+    co_return runtime_error(http::status::not_found, "NotFound", "unknown Runtime API path");
+  }
+
+  asio::awaitable<void> session(std::shared_ptr<Instance> self, tcp::socket socket) {
+    auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
+    conns.remove_if([](const auto& w) { return w.expired(); });
+    conns.push_back(stream);
+    beast::flat_buffer buffer;
+    for (;;) {
+      http::request_parser<http::string_body> parser;
+      parser.body_limit(kMaxBodyBytes);
+      auto [ec, n] = co_await http::async_read(*stream, buffer, parser, kTuple);
+      if (ec) {
+        if (ec == http::error::body_limit && job && delivered) {
+          // A result over the limit fails the invocation, as Lambda does.
+          JobOutcome o;
+          o.kind = JobOutcome::Kind::function_error;
+          o.error_type = "Function.ResponseSizeTooLarge";
+          o.error_message = fmt::format("Response payload size exceeded maximum allowed payload size ({} bytes).", kMaxBodyBytes);
+          o.payload = error_document(o.error_type, o.error_message);
+          finish_job(self, std::move(o), 0);
+        }
+        break;
+      }
+      Request req = parser.release();
+      bool keep_alive = req.keep_alive();
+      Response res = co_await handle(self, req);
+      res.keep_alive(keep_alive);
+      res.prepare_payload();
+      auto [wec, wn] = co_await http::async_write(*stream, res, kTuple);
+      if (wec || !keep_alive || exited) break;
+    }
+    beast::error_code ignored;
+    stream->socket().close(ignored);
+  }
+
+  asio::awaitable<void> accept_loop(std::shared_ptr<Instance> self) {
+    for (;;) {
+      auto [ec, socket] = co_await acceptor.async_accept(strand, kTuple);
+      if (ec) co_return;
+      socket.set_option(tcp::no_delay(true), ec);
+      asio::co_spawn(strand, session(self, std::move(socket)), asio::detached);
+    }
+  }
+
+  void watch(const std::shared_ptr<Instance>& self) {
+    pidfd = std::make_unique<asio::posix::stream_descriptor>(strand, child.pidfd);
+    out = std::make_unique<asio::posix::stream_descriptor>(strand, child.stdout_fd);
+    err = std::make_unique<asio::posix::stream_descriptor>(strand, child.stderr_fd);
+    pidfd->async_wait(asio::posix::stream_descriptor::wait_read,
+                      [this, self](beast::error_code ec) {
+                        if (ec == asio::error::operation_aborted && exited) return;
+                        on_exit(self);
+                      });
+    read_stream(self, true);
+    read_stream(self, false);
+    init_timer.expires_after(setup.init_timeout);
+    init_timer.async_wait([this, self](beast::error_code ec) {
+      if (ec || ready || exited) return;
+      init_error_type = "Sandbox.Timedout";
+      init_error_message = fmt::format("the runtime did not ask for work within {} ms",
+                                       setup.init_timeout.count());
+      kill();
+    });
+    asio::co_spawn(strand, accept_loop(self), asio::detached);
+  }
+};
+
+Instance::Instance(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Instance::~Instance() {
+  auto& im = *impl_;
+  if (!im.exited && im.child.pid > 0) {
+    kill_process_group(im.child.pid);
+    reap(im.child.pid);
+    if (!im.cgroup_name.empty()) im.setup.cgroups->remove(im.cgroup_name);
+  }
+  for (int fd : {im.child.pidfd, im.child.stdout_fd, im.child.stderr_fd}) {
+    if (fd >= 0 && !im.exited && !(im.pidfd || im.out || im.err)) ::close(fd);
+  }
+}
+
+Result<std::shared_ptr<Instance>> Instance::create(asio::io_context& io,
+                                                   std::weak_ptr<InstanceOwner> owner,
+                                                   InstanceSetup setup) {
+  auto impl = std::make_unique<Impl>(io, std::move(owner), std::move(setup));
+  beast::error_code ec;
+  tcp::endpoint ep(asio::ip::make_address_v4("127.0.0.1"), 0);
+  impl->acceptor.open(ep.protocol(), ec);
+  if (!ec) impl->acceptor.bind(ep, ec);
+  if (!ec) impl->acceptor.listen(64, ec);
+  if (ec) {
+    return make_error(Errc::io_error,
+                      fmt::format("cannot open a Runtime API listener: {}", ec.message()));
+  }
+  ::fcntl(impl->acceptor.native_handle(), F_SETFD, FD_CLOEXEC);
+  std::shared_ptr<Instance> inst(new Instance(std::move(impl)));
+  inst->port_ = inst->impl_->acceptor.local_endpoint().port();
+  inst->label_ = inst->impl_->setup.label;
+  inst->created_ = Clock::now();
+  return inst;
+}
+
+Status Instance::start(Launcher& launcher) {
+  auto& im = *impl_;
+  SpawnSpec spec = im.setup.spawn;
+  spec.env.push_back(fmt::format("AWS_LAMBDA_RUNTIME_API=127.0.0.1:{}", port_));
+  if (im.setup.cgroups && im.setup.memory_mb > 0) {
+    auto procs = im.setup.cgroups->create(im.setup.label, im.setup.memory_mb << 20);
+    if (!procs) return std::move(procs).error();
+    spec.cgroup_procs = *procs;
+    im.cgroup_name = im.setup.label;
+  }
+  auto child = launcher.spawn(spec);
+  if (!child) {
+    if (!im.cgroup_name.empty()) im.setup.cgroups->remove(im.cgroup_name);
+    im.cgroup_name.clear();
+    return std::move(child).error();
+  }
+  im.child = *child;
+  pid_ = child->pid;
+  auto self = shared_from_this();
+  asio::post(im.strand, [self, &im] {
+    im.start_time = Clock::now();
+    im.watch(self);
+  });
+  return {};
+}
+
+Status Instance::adopt(std::weak_ptr<InstanceOwner> owner, std::string cgroup_name,
+                       int64_t memory_mb, std::string init_json) {
+  auto& im = *impl_;
+  std::string cg;
+  if (im.setup.cgroups && memory_mb > 0) {
+    auto procs = im.setup.cgroups->create(cgroup_name, memory_mb << 20);
+    if (!procs) return std::move(procs).error();
+    if (auto s = im.setup.cgroups->attach(cgroup_name, pid_); !s) {
+      im.setup.cgroups->remove(cgroup_name);
+      return s;
+    }
+    cg = cgroup_name;
+  }
+  auto self = shared_from_this();
+  asio::post(im.strand, [self, &im, owner = std::move(owner), cg = std::move(cg), memory_mb,
+                         init_json = std::move(init_json)]() mutable {
+    im.owner = std::move(owner);
+    im.cgroup_name = std::move(cg);
+    im.setup.memory_mb = memory_mb;
+    im.init_json = std::move(init_json);
+    im.ready_told = false;
+    im.first_next_ms = 0;  // a pre-started process costs its function no start-up time
+    if (im.exited) return;
+    if (im.ready) im.tell_ready(self);
+  });
+  return {};
+}
+
+void Instance::dispatch(Job job) {
+  auto self = shared_from_this();
+  asio::post(impl_->strand, [self, job = std::move(job)]() mutable {
+    auto& im = *self->impl_;
+    if (im.exited || im.job) {
+      // Gone (the exit report is on its way) or busy: answer as a crash so nothing hangs.
+      JobOutcome o;
+      o.kind = JobOutcome::Kind::crash;
+      o.error_type = "Runtime.ExitError";
+      o.error_message = im.exited ? "the instance exited before the invocation reached it"
+                                  : "the instance was busy";
+      o.payload = error_document(o.error_type, o.error_message);
+      if (auto owner = im.current_owner()) owner->job_done(self, std::move(job), std::move(o));
+      return;
+    }
+    im.job = std::move(job);
+    im.delivered = false;
+    if (im.next_waiter) im.next_waiter->cancel();
+  });
+}
+
+void Instance::stop() {
+  auto self = shared_from_this();
+  asio::post(impl_->strand, [self] {
+    auto& im = *self->impl_;
+    im.stopping = true;
+    im.kill();
+    if (im.next_waiter) im.next_waiter->cancel();
+  });
+}
+
+}  // namespace eddy::functions
