@@ -161,13 +161,13 @@ error_code append_value(od::value value, std::string& out, int depth);
 // (Unconsumed numbers and literals are safe to skip: the separator after them is checked.)
 bool plain_string(od::value& value, std::string_view& content) {
   const std::string_view token = trim_ws(value.raw_json_token());
-  if (token.size() < 2 || token.front() != '"' || token.back() != '"' ||
-      std::memchr(token.data(), '\\', token.size()) != nullptr) {
-    return false;
-  }
+  if (token.size() < 2 || token.front() != '"' || token.back() != '"') return false;
+  // Between the quotes only a backslash can need escaping (stage 1 refused the rest).
+  const std::string_view inner = token.substr(1, token.size() - 2);
+  if (needs_json_escape(inner)) return false;
   od::raw_json_string consumed;
   if (value.get_raw_json_string().get(consumed)) return false;
-  content = token.substr(1, token.size() - 2);
+  content = inner;
   return true;
 }
 
