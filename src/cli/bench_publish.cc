@@ -4,6 +4,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -12,6 +13,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -78,6 +80,26 @@ std::optional<Rss> read_rss(pid_t pid) {
     field("VmHWM:", rss.peak_kb);
   }
   return rss;
+}
+
+// CPU time (user + system) used so far by process `pid` (0: this process), in seconds.
+double cpu_seconds(pid_t pid) {
+  if (pid == 0) {
+    rusage ru{};
+    ::getrusage(RUSAGE_SELF, &ru);
+    auto tv = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+    return tv(ru.ru_utime) + tv(ru.ru_stime);
+  }
+  std::ifstream in(fmt::format("/proc/{}/stat", pid));
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto close = stat.rfind(')');  // the command name may hold spaces
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string skip;
+  for (int i = 3; i < 14; ++i) fields >> skip;  // state .. cmajflt
+  double utime = 0, stime = 0;
+  fields >> utime >> stime;
+  return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 // An `eddy serve` child on 127.0.0.1:0 with a temporary data directory. Its output goes to
@@ -528,10 +550,21 @@ Result<json::object> bench_publish(const PublishBenchOptions& o) {
   plan.measure_start = t0 + std::chrono::milliseconds(o.warmup_ms);
   plan.deadline = plan.measure_start + std::chrono::milliseconds(o.duration_ms);
   for (auto& c : conns) c->start();
+  // CPU use of both sides over the measured window: they share this machine's cores.
+  pid_t server_pid = target->process ? target->process->pid() : -1;
+  double server_cpu0 = 0, client_cpu0 = 0;
+  asio::steady_timer at_start(*ios[0], plan.measure_start);
+  at_start.async_wait([&](boost::system::error_code) {
+    if (server_pid > 0) server_cpu0 = cpu_seconds(server_pid);
+    client_cpu0 = cpu_seconds(0);
+  });
   std::vector<std::thread> workers;
   for (int i = 1; i < threads; ++i) workers.emplace_back([&io = *ios[static_cast<size_t>(i)]] { io.run(); });
   ios[0]->run();
   for (auto& w : workers) w.join();
+  double server_cpu = server_pid > 0 ? cpu_seconds(server_pid) - server_cpu0 : 0;
+  double client_cpu = cpu_seconds(0) - client_cpu0;
+  double cpu_window = static_cast<double>(ns_between(plan.measure_start, BenchClock::now())) / 1e9;
 
   std::vector<int64_t> lat;
   uint64_t errors = 0;
@@ -570,6 +603,8 @@ Result<json::object> bench_publish(const PublishBenchOptions& o) {
   f["p50_us"] = round1(percentile_us(lat, 0.50));
   f["p99_us"] = round1(percentile_us(lat, 0.99));
   f["max_us"] = round1(percentile_us(lat, 1.0));
+  if (server_pid > 0) f["server_cpu_cores"] = std::round(server_cpu / cpu_window * 100) / 100;
+  f["client_cpu_cores"] = std::round(client_cpu / cpu_window * 100) / 100;
   add_rss(f, *target);
   return f;
 }
@@ -587,7 +622,7 @@ Result<json::object> bench_latency(const LatencyBenchOptions& o) {
 
   std::string events_path = "/v1/topics/" + o.server.topic + "/events";
   std::string publish = http_request(*target, "POST", events_path, "application/cloudevents+json",
-                                     bench_event_json(o.data_bytes, "latency"));
+                                     bench_event_json(o.data_bytes, "c0-0"));
   std::string body;
   // The first publish tells where the partition's log ends.
   if (auto s = publisher.send(publish); !s) return std::move(s).error();
@@ -628,7 +663,7 @@ Result<json::object> bench_latency(const LatencyBenchOptions& o) {
   f["bench"] = "latency";
   f["fsync"] = o.server.fsync.empty() ? "server default" : o.server.fsync;
   f["samples"] = lat.size();
-  f["event_bytes"] = bench_event_json(o.data_bytes, "latency").size();
+  f["event_bytes"] = bench_event_json(o.data_bytes, "c0-0").size();
   f["p50_us"] = round1(percentile_us(lat, 0.50));
   f["p99_us"] = round1(percentile_us(lat, 0.99));
   f["p999_us"] = round1(percentile_us(lat, 0.999));
