@@ -38,7 +38,9 @@ constexpr Civil civil_from_days(int64_t z) {
   return Civil{static_cast<int64_t>(yoe) + era * 400 + (m <= 2), m, d};
 }
 
-constexpr bool is_leap_year(int64_t y) { return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0); }
+constexpr bool is_leap_year(int64_t y) {
+  return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+}
 
 constexpr unsigned days_in_month(int64_t y, unsigned m) {
   constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -48,7 +50,9 @@ constexpr unsigned days_in_month(int64_t y, unsigned m) {
 constexpr int64_t kMinMs = days_from_civil(0, 1, 1) * kSecondsPerDay * 1000;
 constexpr int64_t kMaxMs = (days_from_civil(9999, 12, 31) + 1) * kSecondsPerDay * 1000 - 1;
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 // Reads `n` digits at `pos`; false when any is not a digit or the text is too short.
 bool read_digits(std::string_view s, size_t pos, size_t n, unsigned& out) {
@@ -70,7 +74,9 @@ Error bad(std::string_view text, std::string_view why) {
                                 shown, shown.size() < text.size() ? "..." : "", why));
 }
 
-bool expect(std::string_view s, size_t pos, char c) { return pos < s.size() && s[pos] == c; }
+bool expect(std::string_view s, size_t pos, char c) {
+  return pos < s.size() && s[pos] == c;
+}
 
 }  // namespace
 
@@ -136,7 +142,8 @@ Result<int64_t> parse_rfc3339_us(std::string_view s) {
                               int64_t{hour} * 3600 + minute * 60 + (leap ? 59 : second) -
                               offset_seconds;
   if (leap) {
-    const int64_t second_of_day = ((utc_seconds % kSecondsPerDay) + kSecondsPerDay) % kSecondsPerDay;
+    const int64_t second_of_day =
+        ((utc_seconds % kSecondsPerDay) + kSecondsPerDay) % kSecondsPerDay;
     if (second_of_day != kSecondsPerDay - 1) {
       return bad(s, "second 60 (a leap second) can only occur at 23:59:60 UTC");
     }

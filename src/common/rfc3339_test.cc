@@ -78,11 +78,11 @@ TEST(Rfc3339, RejectsMalformedTextWithAReason) {
   const char* bad[] = {
       "",
       "2026-11-27",
-      "2026-11-27T13:33:34",          // no time zone
-      "2026-11-27 13:33:34Z",         // space separator
-      "2026-11-27T13:33Z",            // no seconds
-      "2026-11-27T13:33:34.Z",        // empty fraction
-      "2026-11-27T13:33:34,5Z",       // comma fraction
+      "2026-11-27T13:33:34",     // no time zone
+      "2026-11-27 13:33:34Z",    // space separator
+      "2026-11-27T13:33Z",       // no seconds
+      "2026-11-27T13:33:34.Z",   // empty fraction
+      "2026-11-27T13:33:34,5Z",  // comma fraction
       "2026-13-01T00:00:00Z",
       "2026-00-01T00:00:00Z",
       "2026-11-00T00:00:00Z",

@@ -11,12 +11,15 @@ constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 constexpr std::array<int8_t, 256> make_decode_table() {
   std::array<int8_t, 256> table{};
   for (auto& v : table) v = -1;
-  for (int i = 0; i < 64; ++i) table[static_cast<unsigned char>(kAlphabet[i])] = static_cast<int8_t>(i);
+  for (int i = 0; i < 64; ++i)
+    table[static_cast<unsigned char>(kAlphabet[i])] = static_cast<int8_t>(i);
   return table;
 }
 constexpr std::array<int8_t, 256> kDecode = make_decode_table();
 
-int sextet(char c) { return kDecode[static_cast<unsigned char>(c)]; }
+int sextet(char c) {
+  return kDecode[static_cast<unsigned char>(c)];
+}
 
 // The length of `text` without its padding, or npos when the padding or length is wrong.
 size_t unpadded_length(std::string_view text) {
@@ -70,7 +73,9 @@ std::optional<std::string> base64_decode(std::string_view text) {
 void append_base64(std::string& out, std::string_view bytes) {
   out.reserve(out.size() + (bytes.size() + 2) / 3 * 4);
   size_t i = 0;
-  auto byte = [&bytes](size_t k) { return static_cast<uint32_t>(static_cast<unsigned char>(bytes[k])); };
+  auto byte = [&bytes](size_t k) {
+    return static_cast<uint32_t>(static_cast<unsigned char>(bytes[k]));
+  };
   for (; i + 3 <= bytes.size(); i += 3) {
     const uint32_t v = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
     out.push_back(kAlphabet[v >> 18]);

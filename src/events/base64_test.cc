@@ -8,9 +8,13 @@ namespace eddy::events {
 namespace {
 
 TEST(Base64, EncodesRfc4648Vectors) {
-  const std::pair<const char*, const char*> vectors[] = {
-      {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},        {"foo", "Zm9v"},
-      {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}};
+  const std::pair<const char*, const char*> vectors[] = {{"", ""},
+                                                         {"f", "Zg=="},
+                                                         {"fo", "Zm8="},
+                                                         {"foo", "Zm9v"},
+                                                         {"foob", "Zm9vYg=="},
+                                                         {"fooba", "Zm9vYmE="},
+                                                         {"foobar", "Zm9vYmFy"}};
   for (auto [plain, encoded] : vectors) {
     std::string out;
     append_base64(out, plain);
@@ -22,8 +26,8 @@ TEST(Base64, EncodesRfc4648Vectors) {
 TEST(Base64, AcceptsMissingPaddingButNotBrokenPadding) {
   EXPECT_EQ(base64_decode("Zg"), std::optional<std::string>("f"));
   EXPECT_EQ(base64_decode("Zm8"), std::optional<std::string>("fo"));
-  for (const char* bad : {"Z", "Zg=", "Zg===", "Zm9v=", "=", "Zm 9v", "Zm9v\n", "Zm-_", "Zg==Zg==",
-                          "Z==="}) {
+  for (const char* bad :
+       {"Z", "Zg=", "Zg===", "Zm9v=", "=", "Zm 9v", "Zm9v\n", "Zm-_", "Zg==Zg==", "Z==="}) {
     EXPECT_FALSE(is_base64(bad)) << bad;
     EXPECT_EQ(base64_decode(bad), std::nullopt) << bad;
   }

@@ -18,7 +18,9 @@ namespace {
 
 constexpr char kHexDigits[] = "0123456789ABCDEF";
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 bool has_ce_prefix(std::string_view name) {
   return name.size() >= 3 && lower(name[0]) == 'c' && lower(name[1]) == 'e' && name[2] == '-';
@@ -71,8 +73,7 @@ std::string_view trim(std::string_view s) {
 }
 
 Error corrupt(std::string_view what) {
-  return make_error(Errc::corrupt,
-                    fmt::format("stored event is not in the stored form: {}", what));
+  return make_error(Errc::corrupt, fmt::format("stored event is not in the stored form: {}", what));
 }
 
 }  // namespace
@@ -101,9 +102,9 @@ Result<Event> parse_binary(std::span<const Header> headers, std::string_view con
                                     shown(header.name)));
     }
     if (!is_valid_utf8(*value)) {
-      return make_error(Errc::invalid_event,
-                        fmt::format("header '{}' is not UTF-8 once percent-decoded",
-                                    shown(header.name)));
+      return make_error(
+          Errc::invalid_event,
+          fmt::format("header '{}' is not UTF-8 once percent-decoded", shown(header.name)));
     }
     attributes.push_back(Attribute{std::move(name), std::move(*value)});
   }

@@ -21,11 +21,15 @@ std::vector<Header> plus(std::vector<Header> headers, std::vector<Header> more) 
 const std::string kStoredRequired = R"({"specversion":"1.0","id":"1","source":"/s","type":"t")";
 
 TEST(BinaryMode, CeHeadersInAnyCaseBecomeAttributesAndOtherHeadersAreIgnored) {
-  const std::vector<Header> headers = {
-      {"Host", "localhost"},        {"CE-SpecVersion", "1.0"}, {"Ce-Id", "abc"},
-      {"ce-source", "/orders"},     {"CE-TYPE", "order.created"},
-      {"Content-Length", "9"},      {"ce-partitionkey", "customer-7"},
-      {"ce-count", "5"},            {"cex-ignored", "x"}};
+  const std::vector<Header> headers = {{"Host", "localhost"},
+                                       {"CE-SpecVersion", "1.0"},
+                                       {"Ce-Id", "abc"},
+                                       {"ce-source", "/orders"},
+                                       {"CE-TYPE", "order.created"},
+                                       {"Content-Length", "9"},
+                                       {"ce-partitionkey", "customer-7"},
+                                       {"ce-count", "5"},
+                                       {"cex-ignored", "x"}};
   auto event = parse_binary(headers, "application/json", R"({"a": 1 })", Limits{});
   ASSERT_TRUE(event.ok()) << event.error().message;
   EXPECT_EQ(event->json,
@@ -37,8 +41,8 @@ TEST(BinaryMode, CeHeadersInAnyCaseBecomeAttributesAndOtherHeadersAreIgnored) {
 }
 
 TEST(BinaryMode, HeaderValuesArePercentDecoded) {
-  auto event = parse_binary(
-      plus(required_headers(), {{"ce-subject", "caf%C3%A9%20%2250%25%22+x"}}), "", "", Limits{});
+  auto event = parse_binary(plus(required_headers(), {{"ce-subject", "caf%C3%A9%20%2250%25%22+x"}}),
+                            "", "", Limits{});
   ASSERT_TRUE(event.ok()) << event.error().message;
   EXPECT_EQ(event->json, kStoredRequired + R"(,"subject":"café \"50%\"+x"})");
 }
@@ -85,11 +89,18 @@ TEST(BinaryMode, InvalidMessagesAreRejectedWithAMessageNamingTheHeader) {
     std::string message;
   };
   const std::vector<Case> cases = {
-      {"missing source", {{"ce-specversion", "1.0"}, {"ce-id", "1"}, {"ce-type", "t"}}, "", "",
+      {"missing source",
+       {{"ce-specversion", "1.0"}, {"ce-id", "1"}, {"ce-type", "t"}},
+       "",
+       "",
        "attribute 'source' (header ce-source) is required"},
-      {"no ce headers at all", {{"content-type", "application/json"}}, "application/json", "{}",
+      {"no ce headers at all",
+       {{"content-type", "application/json"}},
+       "application/json",
+       "{}",
        "attribute 'specversion' (header ce-specversion) is required"},
-      {"wrong specversion", plus({{"ce-specversion", "0.3"}}, {{"ce-id", "1"}, {"ce-source", "/s"}, {"ce-type", "t"}}),
+      {"wrong specversion",
+       plus({{"ce-specversion", "0.3"}}, {{"ce-id", "1"}, {"ce-source", "/s"}, {"ce-type", "t"}}),
        "", "", "attribute 'specversion' (header ce-specversion) must be \"1.0\""},
       {"malformed percent-encoding", plus(required_headers(), {{"ce-subject", "50% off"}}), "", "",
        "header 'ce-subject' is not properly percent-encoded"},
@@ -97,8 +108,9 @@ TEST(BinaryMode, InvalidMessagesAreRejectedWithAMessageNamingTheHeader) {
        "header 'ce-subject' is not properly percent-encoded"},
       {"decoded value is not UTF-8", plus(required_headers(), {{"ce-subject", "%FF"}}), "", "",
        "header 'ce-subject' is not UTF-8"},
-      {"datacontenttype as a header", plus(required_headers(), {{"ce-datacontenttype", "text/plain"}}),
-       "", "", "ce-datacontenttype is not used in binary mode"},
+      {"datacontenttype as a header",
+       plus(required_headers(), {{"ce-datacontenttype", "text/plain"}}), "", "",
+       "ce-datacontenttype is not used in binary mode"},
       {"a header twice", plus(required_headers(), {{"CE-ID", "2"}}), "", "",
        "attribute 'id' (header ce-id) appears more than once"},
       {"an extension twice", plus(required_headers(), {{"ce-x", "1"}, {"ce-X", "2"}}), "", "",
@@ -111,8 +123,11 @@ TEST(BinaryMode, InvalidMessagesAreRejectedWithAMessageNamingTheHeader) {
        "attribute 'data' (header ce-data) cannot be a header"},
       {"invalid time", plus(required_headers(), {{"ce-time", "now"}}), "", "",
        "attribute 'time' (header ce-time) is invalid"},
-      {"invalid source", {{"ce-specversion", "1.0"}, {"ce-id", "1"}, {"ce-source", "a%20b c"}, {"ce-type", "t"}},
-       "", "", "attribute 'source' (header ce-source) must be a URI-reference"},
+      {"invalid source",
+       {{"ce-specversion", "1.0"}, {"ce-id", "1"}, {"ce-source", "a%20b c"}, {"ce-type", "t"}},
+       "",
+       "",
+       "attribute 'source' (header ce-source) must be a URI-reference"},
       {"JSON content type with a body that is not JSON", required_headers(), "application/json",
        "{\"a\":", "the body (Content-Type application/json) is not valid JSON"},
       {"content type that is not a media type", required_headers(), "garbage", "x",
@@ -140,9 +155,13 @@ TEST(ToBinary, AttributesBecomePercentEncodedCeHeaders) {
       R"("count":42,"flag":false,"data":{"x":1}})");
   ASSERT_TRUE(message.ok()) << message.error().message;
   const std::vector<std::pair<std::string, std::string>> expected = {
-      {"ce-specversion", "1.0"}, {"ce-id", "a%20b"},   {"ce-source", "/s"},
-      {"ce-type", "t"},          {"ce-subject", "caf%C3%A9%20%2250%25%22"},
-      {"ce-count", "42"},        {"ce-flag", "false"}};
+      {"ce-specversion", "1.0"},
+      {"ce-id", "a%20b"},
+      {"ce-source", "/s"},
+      {"ce-type", "t"},
+      {"ce-subject", "caf%C3%A9%20%2250%25%22"},
+      {"ce-count", "42"},
+      {"ce-flag", "false"}};
   EXPECT_EQ(message->headers, expected);
   EXPECT_EQ(message->content_type, "application/json");
   EXPECT_EQ(message->body, R"({"x":1})");
@@ -158,10 +177,10 @@ TEST(ToBinary, BodyFollowsTheDataAndItsContentType) {
   const std::vector<Case> cases = {
       {"data_base64 is decoded", R"(,"datacontenttype":"image/png","data_base64":"AAECAw=="})",
        "image/png", std::string("\x00\x01\x02\x03", 4)},
-      {"a string under a text type is the text", R"(,"datacontenttype":"text/plain","data":"hi\n\"x\""})",
-       "text/plain", "hi\n\"x\""},
-      {"a string under a JSON type stays JSON", R"(,"datacontenttype":"application/json","data":"hi"})",
-       "application/json", "\"hi\""},
+      {"a string under a text type is the text",
+       R"(,"datacontenttype":"text/plain","data":"hi\n\"x\""})", "text/plain", "hi\n\"x\""},
+      {"a string under a JSON type stays JSON",
+       R"(,"datacontenttype":"application/json","data":"hi"})", "application/json", "\"hi\""},
       {"data without a content type is JSON", R"(,"data":[1,2]})", "application/json", "[1,2]"},
       {"a non-string under a text type is its JSON", R"(,"datacontenttype":"text/plain","data":5})",
        "text/plain", "5"},
@@ -197,13 +216,15 @@ TEST(BinaryRoundTrip, ParseToBinaryParseReproducesTheEvent) {
       {"JSON data", plus(required_headers(), {{"ce-partitionkey", "k"}}), "application/json",
        R"({"a":[1,2.50,"é"],"b":{"c":null}})"},
       {"every attribute",
-       plus(required_headers(), {{"ce-subject", "a%20%25%22%C3%A9"},
-                                 {"ce-dataschema", "https://example.com/s.json"},
-                                 {"ce-time", "2026-11-27T13:33:34.123456+02:00"},
-                                 {"ce-traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}}),
+       plus(required_headers(),
+            {{"ce-subject", "a%20%25%22%C3%A9"},
+             {"ce-dataschema", "https://example.com/s.json"},
+             {"ce-time", "2026-11-27T13:33:34.123456+02:00"},
+             {"ce-traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}}),
        "application/cloudevents+json", "[]"},
       {"text data", required_headers(), "text/plain; charset=utf-8", "line 1\nline \"2\"\t\x01"},
-      {"binary data", required_headers(), "application/octet-stream", std::string("\x00\xff\x10", 3)},
+      {"binary data", required_headers(), "application/octet-stream",
+       std::string("\x00\xff\x10", 3)},
       {"text type with bytes that are not UTF-8", required_headers(), "text/csv", "a,\xc3"},
       {"no content type", required_headers(), "", "raw"},
       {"no data", required_headers(), "", ""},

@@ -1,7 +1,9 @@
 // Canonical JSON: the compact form the stored events use for `data` (see cloud_event.h).
 // Whitespace is removed, strings and keys are re-escaped canonically (only `"`, `\` and
 // control characters), numbers are kept exactly as written once checked against the JSON
-// grammar, and duplicate keys are kept in order. Thread-safe (per-thread parser).
+// grammar, and duplicate keys are kept in order. Thread-safe: it uses the calling thread's
+// parser, the one parse_structured and parse_batch use, so it must not be called from
+// inside them.
 #pragma once
 
 #include <string>

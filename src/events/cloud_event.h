@@ -40,9 +40,9 @@ namespace eddy::events {
 
 // One validated event in its stored form, with the attributes routing and replies need.
 struct Event {
-  std::string json;                           // the stored form described above
-  std::string id;                             // the `id` attribute, unescaped
-  std::optional<std::string> partition_key;   // the `partitionkey` extension, if present
+  std::string json;                          // the stored form described above
+  std::string id;                            // the `id` attribute, unescaped
+  std::optional<std::string> partition_key;  // the `partitionkey` extension, if present
 };
 
 struct Limits {

@@ -46,8 +46,8 @@ void check_event(const Event& event, const Limits& limits) {
   // Binary mode carries no types, so only acceptance and the id are compared. One message
   // is legitimately refused: base64 data whose datacontenttype claims JSON, sent as a body
   // that is then not JSON.
-  auto back = eddy::events::parse_binary(headers, binary->content_type, binary->body,
-                                         Limits{1 << 24});
+  auto back =
+      eddy::events::parse_binary(headers, binary->content_type, binary->body, Limits{1 << 24});
   const bool json_claimed_for_bytes =
       eddy::events::find_member(event.json, "data_base64").has_value() &&
       eddy::events::is_json_media_type(

@@ -13,7 +13,7 @@
 namespace eddy::events {
 namespace {
 
-constexpr std::string_view kKnownNames[] = {"specversion", "id",      "source",  "type",
+constexpr std::string_view kKnownNames[] = {"specversion",     "id",         "source",  "type",
                                             "datacontenttype", "dataschema", "subject", "time"};
 constexpr std::string_view kPartitionKey = "partitionkey";
 
@@ -70,7 +70,9 @@ Status EventBuilder::add_bool(std::string_view name, bool value) {
   return add(name, Kind::boolean, {}, value ? 1 : 0);
 }
 
-Status EventBuilder::add_null(std::string_view name) { return add(name, Kind::null, {}, 0); }
+Status EventBuilder::add_null(std::string_view name) {
+  return add(name, Kind::null, {}, 0);
+}
 
 Status EventBuilder::set_data_json(std::string_view json) {
   if (seen_data_) return error("data", "appears more than once");
@@ -231,9 +233,14 @@ Result<Event> EventBuilder::finish(const Limits& limits) {
         append_json_text(out, e.text);
         if (e.name == kPartitionKey) event.partition_key.emplace(e.text);
         break;
-      case Kind::integer: append_integer(out, e.number); break;
-      case Kind::boolean: out += e.number ? "true" : "false"; break;
-      case Kind::null: break;
+      case Kind::integer:
+        append_integer(out, e.number);
+        break;
+      case Kind::boolean:
+        out += e.number ? "true" : "false";
+        break;
+      case Kind::null:
+        break;
     }
   }
   if (has_data_) {

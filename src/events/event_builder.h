@@ -35,7 +35,7 @@ class EventBuilder {
   Status add_string(std::string_view name, std::string_view value);
   Status add_integer(std::string_view name, int64_t value);  // must fit CloudEvents Integer
   Status add_bool(std::string_view name, bool value);
-  Status add_null(std::string_view name);                    // means absent
+  Status add_null(std::string_view name);  // means absent
   // `data` as compact JSON text, already validated.
   Status set_data_json(std::string_view json);
   // `data_base64` as padded base64 this codec produced (binary mode's non-text bodies).
@@ -50,8 +50,17 @@ class EventBuilder {
   static constexpr int64_t kMaxInteger = 2147483647LL;
 
  private:
-  enum Known : int { kSpecversion, kId, kSource, kType, kDatacontenttype, kDataschema,
-                     kSubject, kTime, kKnownCount };
+  enum Known : int {
+    kSpecversion,
+    kId,
+    kSource,
+    kType,
+    kDatacontenttype,
+    kDataschema,
+    kSubject,
+    kTime,
+    kKnownCount
+  };
   enum class Kind : uint8_t { string, integer, boolean, null };
   struct Extension {
     std::string_view name;

@@ -16,8 +16,7 @@ class Xoshiro256 {
   Xoshiro256() {
     std::random_device device;  // the one system call, per thread
     uint64_t seed = (uint64_t{device()} << 32) ^ device();
-    seed ^= static_cast<uint64_t>(
-        std::chrono::steady_clock::now().time_since_epoch().count());
+    seed ^= static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
     seed ^= std::hash<std::thread::id>{}(std::this_thread::get_id()) * 0x9E3779B97F4A7C15ull;
     for (uint64_t& word : s_) word = splitmix(seed) ^ (uint64_t{device()} << 32);
   }

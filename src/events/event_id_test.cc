@@ -29,7 +29,7 @@ TEST(NewEventId, IsAUuidVersion7WithTheCurrentTime) {
       EXPECT_TRUE((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')) << id;
     }
   }
-  EXPECT_EQ(id[14], '7') << id;                                   // version
+  EXPECT_EQ(id[14], '7') << id;                                          // version
   EXPECT_NE(std::string("89ab").find(id[19]), std::string::npos) << id;  // variant
   const int64_t stamp = std::stoll(id.substr(0, 8) + id.substr(9, 4), nullptr, 16);
   EXPECT_GE(stamp, before);

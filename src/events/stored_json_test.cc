@@ -46,9 +46,9 @@ TEST(StoredMembers, ToleratesWhitespaceAndEmptyObjects) {
 }
 
 TEST(StoredMembers, MalformedTextFailsWithoutReadingPastTheEnd) {
-  for (const char* text : {"", "   ", "[]", "{", "{\"a\"", "{\"a\":", "{\"a\":}", "{\"a\":1",
-                           "{\"a\":1,}", "{\"a\" 1}", "{\"a\":\"x}", "{\"a\":[1,2}", "{a:1}",
-                           "{\"a\":1 \"b\":2}", "{\"a\":\"\\"}) {
+  for (const char* text :
+       {"", "   ", "[]", "{", "{\"a\"", "{\"a\":", "{\"a\":}", "{\"a\":1", "{\"a\":1,}",
+        "{\"a\" 1}", "{\"a\":\"x}", "{\"a\":[1,2}", "{a:1}", "{\"a\":1 \"b\":2}", "{\"a\":\"\\"}) {
     bool failed = false;
     all_members(text, &failed);
     EXPECT_TRUE(failed) << text;

@@ -1,10 +1,11 @@
 // The JSON side of the codec: structured and batch mode, plain bodies, and canonical JSON,
 // all on simdjson's On-Demand API. On-Demand only checks what it is asked for, so every
-// value is visited: strings through get_string() (escapes and UTF-8), numbers against the
-// JSON grammar here (so big numbers in data survive), literals by their exact text, and
-// the end of the document for trailing content.
-#include <simdjson.h>
+// value is visited and consumed: strings with escapes through get_string(), strings
+// without as their raw text (stage 1 has checked their bytes), numbers against the JSON
+// grammar here (so big numbers in data survive), literals by their exact text, and the end
+// of the document for trailing content.
 #include <fmt/format.h>
+#include <simdjson.h>
 
 #include <charconv>
 #include <cstring>
@@ -76,28 +77,42 @@ struct TrimOnExit {
 
 std::string_view reason(error_code e) {
   switch (e) {
-    case simdjson::TAPE_ERROR: return "a comma, colon, bracket or brace is missing or misplaced";
-    case simdjson::INCOMPLETE_ARRAY_OR_OBJECT: return "brackets and braces do not balance (the text ends inside an object or array, or has extra text)";
-    case simdjson::STRING_ERROR: return "a string has an invalid escape sequence";
-    case simdjson::UNCLOSED_STRING: return "a string is not closed";
-    case simdjson::UNESCAPED_CHARS: return "a string holds an unescaped control character";
-    case simdjson::UTF8_ERROR: return "the text is not valid UTF-8";
-    case simdjson::NUMBER_ERROR: return "a number is malformed";
-    case simdjson::NUMBER_OUT_OF_RANGE: return "a number's exponent has more than 6 digits";
+    case simdjson::TAPE_ERROR:
+      return "a comma, colon, bracket or brace is missing or misplaced";
+    case simdjson::INCOMPLETE_ARRAY_OR_OBJECT:
+      return "brackets and braces do not balance (the text ends inside an object or array, or "
+             "has extra text)";
+    case simdjson::STRING_ERROR:
+      return "a string has an invalid escape sequence";
+    case simdjson::UNCLOSED_STRING:
+      return "a string is not closed";
+    case simdjson::UNESCAPED_CHARS:
+      return "a string holds an unescaped control character";
+    case simdjson::UTF8_ERROR:
+      return "the text is not valid UTF-8";
+    case simdjson::NUMBER_ERROR:
+      return "a number is malformed";
+    case simdjson::NUMBER_OUT_OF_RANGE:
+      return "a number's exponent has more than 6 digits";
     case simdjson::T_ATOM_ERROR:
     case simdjson::F_ATOM_ERROR:
     case simdjson::N_ATOM_ERROR:
-    case simdjson::INCORRECT_TYPE: return "a word is not true, false or null";
-    case simdjson::TRAILING_CONTENT: return "there is more text after the JSON value";
-    case simdjson::DEPTH_ERROR: return "objects and arrays are nested more than 256 deep";
-    case simdjson::EMPTY: return "there is no JSON value";
-    default: return simdjson::error_message(e);
+    case simdjson::INCORRECT_TYPE:
+      return "a word is not true, false or null";
+    case simdjson::TRAILING_CONTENT:
+      return "there is more text after the JSON value";
+    case simdjson::DEPTH_ERROR:
+      return "objects and arrays are nested more than 256 deep";
+    case simdjson::EMPTY:
+      return "there is no JSON value";
+    default:
+      return simdjson::error_message(e);
   }
 }
 
 std::string_view trim_ws(std::string_view s) {
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' ||
-                        s.back() == '\t')) {
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t')) {
     s.remove_suffix(1);
   }
   return s;
@@ -110,7 +125,9 @@ bool is_blank(std::string_view s) {
   return true;
 }
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 // Exponents longer than this many significant digits are refused: JSON sets no bound, but
 // no number type reaches them and some parsers (Boost.JSON among them) reject the text.
@@ -301,12 +318,18 @@ error_code append_document(od::document& doc, std::string_view input, std::strin
 
 std::string_view type_name(od::json_type type) {
   switch (type) {
-    case od::json_type::object: return "an object";
-    case od::json_type::array: return "an array";
-    case od::json_type::string: return "a string";
-    case od::json_type::number: return "a number";
-    case od::json_type::boolean: return "a boolean";
-    case od::json_type::null: return "null";
+    case od::json_type::object:
+      return "an object";
+    case od::json_type::array:
+      return "an array";
+    case od::json_type::string:
+      return "a string";
+    case od::json_type::number:
+      return "a number";
+    case od::json_type::boolean:
+      return "a boolean";
+    case od::json_type::null:
+      return "null";
   }
   return "unknown";
 }
@@ -330,8 +353,9 @@ Error with_index(std::optional<size_t> index, Error error) {
 Status add_number_attribute(EventBuilder& builder, std::string_view name, std::string_view token) {
   token = trim_ws(token);
   if (check_number(token) == simdjson::NUMBER_ERROR) {
-    return make_error(Errc::invalid_event, fmt::format("attribute '{}' is not valid JSON: {}",
-                                                       shown(name), reason(simdjson::NUMBER_ERROR)));
+    return make_error(Errc::invalid_event,
+                      fmt::format("attribute '{}' is not valid JSON: {}", shown(name),
+                                  reason(simdjson::NUMBER_ERROR)));
   }
   int64_t value = 0;
   auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), value);
@@ -340,8 +364,8 @@ Status add_number_attribute(EventBuilder& builder, std::string_view name, std::s
     return make_error(Errc::invalid_event,
                       fmt::format("attribute '{}' must be a string, a boolean or an integer from "
                                   "{} to {} (got {})",
-                                  shown(name), EventBuilder::kMinInteger,
-                                  EventBuilder::kMaxInteger, shown(token)));
+                                  shown(name), EventBuilder::kMinInteger, EventBuilder::kMaxInteger,
+                                  shown(token)));
   }
   return builder.add_integer(name, value);
 }
@@ -361,10 +385,12 @@ Result<Event> read_event(od::object object, Scratch& s, std::optional<size_t> in
     if (name == "data") {
       s.data.clear();
       if (auto e = append_value(value, s.data, 2)) {
-        return make_error(Errc::invalid_event, fmt::format("{}attribute 'data' is not valid JSON: {}",
-                                                           prefix(index), reason(e)));
+        return make_error(
+            Errc::invalid_event,
+            fmt::format("{}attribute 'data' is not valid JSON: {}", prefix(index), reason(e)));
       }
-      if (auto st = builder.set_data_json(s.data); !st) return with_index(index, std::move(st).error());
+      if (auto st = builder.set_data_json(s.data); !st)
+        return with_index(index, std::move(st).error());
       continue;
     }
 

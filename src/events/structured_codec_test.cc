@@ -34,7 +34,8 @@ TEST(StructuredMode, ValidEventsAreStoredInCanonicalForm) {
        kStoredRequired + "}"},
       {"optional attributes after the required ones",
        R"({"time":"2026-11-27T13:33:34.5+01:00","subject":"sub","dataschema":"https://x.io/s.json",)"
-       R"("datacontenttype":"application/json; charset=utf-8",)" + kRequired + "}",
+       R"("datacontenttype":"application/json; charset=utf-8",)" +
+           kRequired + "}",
        kStoredRequired + R"(,"datacontenttype":"application/json; charset=utf-8",)"
                          R"("dataschema":"https://x.io/s.json","subject":"sub",)"
                          R"("time":"2026-11-27T13:33:34.5+01:00"})"},
@@ -42,29 +43,29 @@ TEST(StructuredMode, ValidEventsAreStoredInCanonicalForm) {
        R"({"zeta":"z","count":42,"flag":true,"neg":-7,"off":false,)" + kRequired + "}",
        kStoredRequired + R"(,"zeta":"z","count":42,"flag":true,"neg":-7,"off":false})"},
       {"null attributes are dropped",
-       with(R"("subject":null,"ext":null,"time":null,"data_base64":null)"),
-       kStoredRequired + "}"},
-      {"integer range limits are accepted",
-       with(R"("max":2147483647,"min":-2147483648,"zero":-0)"),
+       with(R"("subject":null,"ext":null,"time":null,"data_base64":null)"), kStoredRequired + "}"},
+      {"integer range limits are accepted", with(R"("max":2147483647,"min":-2147483648,"zero":-0)"),
        kStoredRequired + R"(,"max":2147483647,"min":-2147483648,"zero":0})"},
       {"a name longer than the spec's recommended 20 characters is accepted",
        with(R"("averyveryverylongextensionname123":"v")"),
        kStoredRequired + R"(,"averyveryverylongextensionname123":"v"})"},
-      {"raw UTF-8 is kept", with(R"("subject":"é中😀")"),
-       kStoredRequired + R"(,"subject":"é中😀"})"},
+      {"raw UTF-8 is kept", with(R"("subject":"é中😀")"), kStoredRequired + R"(,"subject":"é中😀"})"},
       {"escapes are decoded to their canonical form",
        with(R"("subject":"\u00e9\u4e2d\ud83d\ude00 a\/b \u0041 \"q\" \\ \n\t\u001f\u007f")"),
-       kStoredRequired + R"(,"subject":"é中😀 a/b A \"q\" \\ \n\t\u001f)" "\x7f" R"("})"},
+       kStoredRequired + R"(,"subject":"é中😀 a/b A \"q\" \\ \n\t\u001f)"
+                         "\x7f"
+                         R"("})"},
       {"an escaped attribute name is its unescaped name",
        R"({"specversion":"1.0","\u0069d":"1","source":"/s","type":"t"})", kStoredRequired + "}"},
-      {"data is minified and comes last", "{\"data\": { \"a\" : [ 1 , 2 ] , \"b\" : { } }, " +
-                                              kRequired + "}",
+      {"data is minified and comes last",
+       "{\"data\": { \"a\" : [ 1 , 2 ] , \"b\" : { } }, " + kRequired + "}",
        kStoredRequired + R"(,"data":{"a":[1,2],"b":{}}})"},
       {"numbers in data are kept exactly as written",
-       with(R"("data":[123456789012345678901234567890,-0.000001e-400,1.50E+3,1e999,-0,1e0000123456])"),
-       kStoredRequired + R"(,"data":[123456789012345678901234567890,-0.000001e-400,1.50E+3,1e999,-0,1e0000123456]})"},
-      {"strings inside data are canonicalised too",
-       with(R"("data":{"k\u0041":"\u00e9\/"})"),
+       with(
+           R"("data":[123456789012345678901234567890,-0.000001e-400,1.50E+3,1e999,-0,1e0000123456])"),
+       kStoredRequired +
+           R"(,"data":[123456789012345678901234567890,-0.000001e-400,1.50E+3,1e999,-0,1e0000123456]})"},
+      {"strings inside data are canonicalised too", with(R"("data":{"k\u0041":"\u00e9\/"})"),
        kStoredRequired + R"(,"data":{"kA":"é/"}})"},
       {"duplicate keys inside data are kept", with(R"("data":{"a":1,"a":2})"),
        kStoredRequired + R"(,"data":{"a":1,"a":2}})"},
@@ -178,8 +179,10 @@ TEST(StructuredMode, InvalidEventsAreRejectedWithAMessageNamingTheAttribute) {
        "attribute 'ext' must be a string, integer or boolean, not an object"},
       {"array attribute", with(R"("ext":[1])"),
        "attribute 'ext' must be a string, integer or boolean, not an array"},
-      {"fractional attribute", with(R"("ext":1.5)"), "attribute 'ext' must be a string, a boolean or an integer"},
-      {"exponent attribute", with(R"("ext":1e3)"), "attribute 'ext' must be a string, a boolean or an integer"},
+      {"fractional attribute", with(R"("ext":1.5)"),
+       "attribute 'ext' must be a string, a boolean or an integer"},
+      {"exponent attribute", with(R"("ext":1e3)"),
+       "attribute 'ext' must be a string, a boolean or an integer"},
       {"attribute above the Integer range", with(R"("ext":2147483648)"),
        "from -2147483648 to 2147483647 (got 2147483648)"},
       {"attribute below the Integer range", with(R"("ext":-2147483649)"),
@@ -203,11 +206,13 @@ TEST(StructuredMode, InvalidEventsAreRejectedWithAMessageNamingTheAttribute) {
        "attribute 'id' appears more than once"},
       {"duplicate null attribute", with(R"("subject":null,"subject":"x")"),
        "attribute 'subject' appears more than once"},
-      {"duplicate extension", with(R"("ext":"a","ext":1)"), "attribute 'ext' appears more than once"},
+      {"duplicate extension", with(R"("ext":"a","ext":1)"),
+       "attribute 'ext' appears more than once"},
       {"duplicate data", with(R"("data":1,"data":2)"), "attribute 'data' appears more than once"},
       {"duplicate data_base64", with(R"("data_base64":"","data_base64":"")"),
        "attribute 'data_base64' appears more than once"},
-      {"invalid literal in data", with(R"("data":{"a":tru})"), "attribute 'data' is not valid JSON"},
+      {"invalid literal in data", with(R"("data":{"a":tru})"),
+       "attribute 'data' is not valid JSON"},
       {"trailing comma in data", with(R"("data":[1,])"), "not valid JSON"},
       {"leading zero in data", with(R"("data":01)"), "attribute 'data' is not valid JSON"},
       {"bare minus in data", with(R"("data":-)"), "attribute 'data' is not valid JSON"},
@@ -247,7 +252,8 @@ TEST(StructuredMode, InvalidEventsAreRejectedWithAMessageNamingTheAttribute) {
 }
 
 std::string nested(int depth) {
-  return std::string(static_cast<size_t>(depth), '[') + std::string(static_cast<size_t>(depth), ']');
+  return std::string(static_cast<size_t>(depth), '[') +
+         std::string(static_cast<size_t>(depth), ']');
 }
 
 TEST(StructuredMode, DeepDataIsAcceptedUpToTheNestingLimit) {
@@ -288,7 +294,8 @@ TEST(EventLimits, StoredSizeAtTheLimitIsAcceptedAndOneByteMoreIsTooLarge) {
   EXPECT_NE(over.error().message.find(std::to_string(stored - 1)), std::string::npos)
       << over.error().message;
   // The limit applies to the stored form, not the body: whitespace does not count.
-  const std::string padded = with(std::string(5000, ' ') + R"("data":{ "text" : "some payload here" })");
+  const std::string padded =
+      with(std::string(5000, ' ') + R"("data":{ "text" : "some payload here" })");
   EXPECT_TRUE(parse_structured(padded, Limits{stored}).ok());
 }
 
@@ -304,9 +311,9 @@ TEST(BatchMode, EmptyArrayGivesNoEvents) {
 }
 
 TEST(BatchMode, EventsComeBackInOrder) {
-  auto result = parse_batch("[" + event_with_id(0) + ",\n " + event_with_id(1) + " , " +
-                                event_with_id(2) + "]",
-                            Limits{});
+  auto result = parse_batch(
+      "[" + event_with_id(0) + ",\n " + event_with_id(1) + " , " + event_with_id(2) + "]",
+      Limits{});
   ASSERT_TRUE(result.ok()) << result.error().message;
   ASSERT_EQ(result->size(), 3u);
   for (int i = 0; i < 3; ++i) {
@@ -331,8 +338,10 @@ TEST(BatchMode, ErrorsInsideABatchAreIndexed) {
     std::string message;
   };
   const std::vector<Case> cases = {
-      {"[" + event_with_id(0) + ",42]", "event[1]: must be a CloudEvent (a JSON object), not a number"},
-      {"[" + event_with_id(0) + ",[]]", "event[1]: must be a CloudEvent (a JSON object), not an array"},
+      {"[" + event_with_id(0) + ",42]",
+       "event[1]: must be a CloudEvent (a JSON object), not a number"},
+      {"[" + event_with_id(0) + ",[]]",
+       "event[1]: must be a CloudEvent (a JSON object), not an array"},
       {"[" + event_with_id(0) + "," + with(R"("data":[1,,2])") + "]",
        "event[1]: attribute 'data' is not valid JSON"},
       {"[" + with(R"("Bad":1)") + "]", "event[0]: attribute name 'Bad' is invalid"},
@@ -371,18 +380,23 @@ TEST(WrapPlain, WrapsAJsonBodyAsAnEddyPublishedEvent) {
   auto event = wrap_plain(" { \"order\" : 17, \"items\": [ \"a\" ] } ", "orders", "abc-1",
                           1795786414123, Limits{});
   ASSERT_TRUE(event.ok()) << event.error().message;
-  EXPECT_EQ(event->json,
-            R"({"specversion":"1.0","id":"abc-1","source":"/topics/orders","type":"eddy.published",)"
-            R"("datacontenttype":"application/json","time":"2026-11-27T13:33:34.123Z",)"
-            R"("data":{"order":17,"items":["a"]}})");
+  EXPECT_EQ(
+      event->json,
+      R"({"specversion":"1.0","id":"abc-1","source":"/topics/orders","type":"eddy.published",)"
+      R"("datacontenttype":"application/json","time":"2026-11-27T13:33:34.123Z",)"
+      R"("data":{"order":17,"items":["a"]}})");
   EXPECT_EQ(event->id, "abc-1");
   EXPECT_FALSE(event->partition_key.has_value());
 }
 
 TEST(WrapPlain, AnyJsonValueIsData) {
-  for (auto [body, data] : std::vector<std::pair<std::string, std::string>>{
-           {"42", "42"}, {" \"hi\\u0021\" ", "\"hi!\""}, {"null", "null"}, {"[1, 2]", "[1,2]"},
-           {"true", "true"}, {"-1.5e300", "-1.5e300"}}) {
+  for (auto [body, data] :
+       std::vector<std::pair<std::string, std::string>>{{"42", "42"},
+                                                        {" \"hi\\u0021\" ", "\"hi!\""},
+                                                        {"null", "null"},
+                                                        {"[1, 2]", "[1,2]"},
+                                                        {"true", "true"},
+                                                        {"-1.5e300", "-1.5e300"}}) {
     auto event = wrap_plain(body, "t", "id", 0, Limits{});
     ASSERT_TRUE(event.ok()) << body << ": " << event.error().message;
     const std::string suffix = ",\"data\":" + data + "}";
@@ -391,7 +405,8 @@ TEST(WrapPlain, AnyJsonValueIsData) {
 }
 
 TEST(WrapPlain, RejectsBodiesThatAreNotOneJsonValue) {
-  for (const char* body : {"", "  ", "{", "1 2", "nul", "[1,]", "{\"a\":1}}", "\"x\" \"y\"", "01"}) {
+  for (const char* body :
+       {"", "  ", "{", "1 2", "nul", "[1,]", "{\"a\":1}}", "\"x\" \"y\"", "01"}) {
     auto event = wrap_plain(body, "t", "id", 0, Limits{});
     ASSERT_FALSE(event.ok()) << "accepted '" << body << "'";
     EXPECT_EQ(event.error().code, Errc::invalid_event);
@@ -419,7 +434,8 @@ TEST(WrapPlain, LimitAppliesToTheWrappedEvent) {
 // Boost.JSON, an independent parser) and its stored form must parse back to itself.
 TEST(StructuredMode, MutatedInputIsNeverAcceptedAsInvalidJson) {
   const std::vector<std::string> seeds = {
-      with(R"("subject":"x\u00e9\n","ext":5,"flag":true,"data":{"a":[1,-2.5e3,"s",null,{}],"b":"\"q\""})"),
+      with(
+          R"("subject":"x\u00e9\n","ext":5,"flag":true,"data":{"a":[1,-2.5e3,"s",null,{}],"b":"\"q\""})"),
       with(R"("data_base64":"aGVsbG8=","time":"2026-01-01T00:00:00Z")"),
       "[" + with(R"("data":[[{"k":[]}]])") + "," + with("") + "]",
       with(R"("a":"x","b":"y","c":1,"data":{"s":"t","u":["v","w"],"x":{"y":"z"}})"),
@@ -434,12 +450,19 @@ TEST(StructuredMode, MutatedInputIsNeverAcceptedAsInvalidJson) {
       const size_t pos = rng() % text.size();
       const char c = alphabet[rng() % alphabet.size()];
       switch (rng() % 3) {
-        case 0: text[pos] = c; break;
-        case 1: text.insert(text.begin() + static_cast<std::ptrdiff_t>(pos), c); break;
-        default: text.erase(pos, 1); break;
+        case 0:
+          text[pos] = c;
+          break;
+        case 1:
+          text.insert(text.begin() + static_cast<std::ptrdiff_t>(pos), c);
+          break;
+        default:
+          text.erase(pos, 1);
+          break;
       }
     }
-    auto result = text.front() == '[' ? parse_batch(text, Limits{}) : parse_structured(text, Limits{});
+    auto result =
+        text.front() == '[' ? parse_batch(text, Limits{}) : parse_structured(text, Limits{});
     if (!result.ok()) {
       ASSERT_TRUE(result.error().code == Errc::invalid_event) << text;
       continue;
