@@ -129,6 +129,12 @@ bool is_digit(char c) {
   return c >= '0' && c <= '9';
 }
 
+// RFC 8259 section 8.1 lets a parser ignore a leading byte order mark; some clients send one.
+std::string_view without_bom(std::string_view body) {
+  if (body.size() >= 3 && body.substr(0, 3) == "\xEF\xBB\xBF") body.remove_prefix(3);
+  return body;
+}
+
 // Exponents longer than this many significant digits are refused: JSON sets no bound, but
 // no number type reaches them and some parsers (Boost.JSON among them) reject the text.
 constexpr size_t kMaxExponentDigits = 6;
@@ -438,6 +444,7 @@ Result<Event> read_event(od::object object, Scratch& s, std::optional<size_t> in
 }
 
 Result<od::document> start(Scratch& s, std::string_view body, std::string_view expected) {
+  body = without_bom(body);
   if (is_blank(body)) {
     return make_error(Errc::invalid_event,
                       fmt::format("the request body is empty; send {}", expected));
@@ -452,6 +459,7 @@ Result<od::document> start(Scratch& s, std::string_view body, std::string_view e
 Status append_canonical_json(std::string_view text, std::string& out, std::string_view what) {
   Scratch& s = scratch();
   TrimOnExit trim{s};
+  text = without_bom(text);
   error_code e = simdjson::EMPTY;
   if (!is_blank(text)) {
     od::document doc;

@@ -100,6 +100,18 @@ TEST(StructuredMode, ValidEventsAreStoredInCanonicalForm) {
   }
 }
 
+TEST(StructuredMode, LeadingByteOrderMarkIsIgnored) {
+  auto single = parse_structured("\xEF\xBB\xBF" + with(""), Limits{});
+  ASSERT_TRUE(single.ok()) << single.error().message;
+  EXPECT_EQ((*single)[0].json, kStoredRequired + "}");
+  auto batch = parse_batch("\xEF\xBB\xBF[" + with("") + "]", Limits{});
+  ASSERT_TRUE(batch.ok()) << batch.error().message;
+  auto plain = wrap_plain("\xEF\xBB\xBF{}", "t", "id", 0, Limits{});
+  ASSERT_TRUE(plain.ok()) << plain.error().message;
+  // Only at the very start.
+  EXPECT_FALSE(parse_structured(" \xEF\xBB\xBF" + with(""), Limits{}).ok());
+}
+
 TEST(StructuredMode, IdAndPartitionKeyAreExtractedUnescaped) {
   auto result = parse_structured(
       R"({"specversion":"1.0","id":"a\u00e9\"b","source":"/s","type":"t","partitionkey":"k\n1"})",
