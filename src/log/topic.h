@@ -60,12 +60,16 @@ class TopicStore {
   TopicStore(std::filesystem::path data_dir, Durability server_durability, Flusher& flusher,
              const Clock& clock);
 
-  // Opens the topic's partitions, creating directories as needed.
+  // Opens the topic's partitions (recovering them), creating directories as needed. Names
+  // are 1-200 characters of A-Z a-z 0-9 . _ - not starting with '.'; partitions 1-4096.
+  // An open topic is returned as it is (conflict if the partition count differs).
   Result<std::shared_ptr<Topic>> open(const std::string& name, const TopicConfig& config);
   // Applies a new retention / durability to an open topic (same partition count); the
   // records stay. Returns the topic with the new config.
   Result<std::shared_ptr<Topic>> reconfigure(const std::string& name, const TopicConfig& config);
-  // Closes the topic and deletes its directory.
+  // Closes the topic and deletes its directory (renamed to a tombstone first, so a crash
+  // never leaves half a topic under its name). Holders of the Topic keep appending to
+  // unlinked files until they let go. not_found when neither open nor on disk.
   Status drop(const std::string& name);
   std::shared_ptr<Topic> find(std::string_view name) const;
   std::vector<std::shared_ptr<Topic>> list() const;
