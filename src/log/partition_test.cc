@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
+#include <csignal>
 #include <thread>
 
 #include "log/format.h"
@@ -338,6 +341,37 @@ TEST_F(PartitionTest, ConcurrentReadersSeeOnlyWholeCorrectRecords) {
   r2.join();
   stats_reader.join();
   EXPECT_EQ(checked.load(), 2 * kRecords);
+}
+
+TEST_F(PartitionTest, FailedWriteLeavesThePartitionAtItsPreviousEnd) {
+  auto p = open();
+  append_records(*p, 3);
+  const uint64_t size_before = fs::file_size(dir_.path() / "p0" / format::segment_name(0));
+  // Let the file grow by only 50 more bytes: the next write is cut short, then refused.
+  std::signal(SIGXFSZ, SIG_IGN);
+  rlimit old_limit;
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old_limit), 0);
+  rlimit small = old_limit;
+  small.rlim_cur = size_before + 50;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+  std::string big(500, 'b');
+  std::vector<std::string_view> batch{big};
+  auto r = p->append(batch);
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &old_limit), 0);
+  std::signal(SIGXFSZ, SIG_DFL);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::io_error);
+  EXPECT_NE(r.error().message.find("00000000000000000000.log"), std::string::npos);
+  EXPECT_EQ(p->end_offset(), 3u);
+  EXPECT_EQ(fs::file_size(dir_.path() / "p0" / format::segment_name(0)), size_before);
+  // The partition goes on from where it was, and a reopen finds no torn batch.
+  auto next = append_records(*p, 2);
+  EXPECT_EQ(next.first_offset, 3u);
+  expect_every_offset_readable(*p, 0, 5);
+  p.reset();
+  p = open();
+  EXPECT_EQ(p->end_offset(), 5u);
+  expect_every_offset_readable(*p, 0, 5);
 }
 
 TEST_F(PartitionTest, RejectsOptionsOutOfRange) {
