@@ -1,6 +1,8 @@
 // EventBuilder: collects one event's attributes from any content mode, checks them against
 // CloudEvents 1.0.2 and writes the stored form (see cloud_event.h). The one place the
-// attribute rules live; the structured, batch, binary and plain paths all feed it.
+// attribute rules live; the structured, batch, binary and plain paths all feed it, and
+// code that derives a new event from a stored one (dead letters in bus/) uses it too, so
+// derived events obey the same rules and come out in the same stored form.
 //
 // Not thread-safe; reuse one per thread via reset() to keep its buffers. The string views
 // passed in must stay valid until finish() returns.
