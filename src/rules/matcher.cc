@@ -58,8 +58,9 @@ uint8_t selectivity_rank(const std::vector<Alternative>& alts) {
   return rank;
 }
 
-bool set_holds(const std::vector<Alternative>& alts, LeafForms& leaf) {
-  for (const Alternative& alt : alts) {
+bool set_holds(const Alternative* alts, size_t n, LeafForms& leaf) {
+  for (const Alternative* alt_ptr = alts; alt_ptr != alts + n; ++alt_ptr) {
+    const Alternative& alt = *alt_ptr;
     if (alt.kind == Alternative::Kind::is) {
       if (atom_holds(alt.atoms.front(), leaf)) return true;
     } else if (alt.kind == Alternative::Kind::is_not) {
@@ -89,14 +90,15 @@ struct Span {
 
 struct Leaf {
   LeafValue value;
-  Span trail;  // bindings, in Scratch::trails
+  uint64_t hash;  // leaf_hash(value)
+  Span trail;     // bindings, in Scratch::trails
   uint32_t next;  // next leaf of the same field, or kNone
 };
 
 // Per-thread working memory for match(); reused across calls and matchers.
 struct Scratch {
-  std::string buffer;  // the event, padded for simdjson
-  simdjson::ondemand::parser parser;
+  std::string buffer;  // the event, when it must be copied to be padded for simdjson
+  simdjson::dom::parser parser;
   std::vector<Leaf> leaves;
   std::vector<uint32_t> head;  // per field node: first leaf, or kNone
   std::vector<uint32_t> touched;
@@ -142,40 +144,108 @@ size_t thread_stripe() {
 }  // namespace
 
 struct Matcher::Impl {
+  // A child key as compared during extraction: its length and first 8 bytes decide almost
+  // every comparison without reading the key itself.
+  struct ChildKey {
+    uint64_t head;
+    uint32_t len;
+    uint32_t node;
+  };
   struct FieldNode {
     std::string key;
     uint32_t parent = kNone;
     uint32_t refs = 0;     // steps targeting this node + children
     uint32_t targets = 0;  // steps targeting this node
-    std::vector<uint32_t> children;
+    std::vector<ChildKey> children;
     std::unique_ptr<StringMap<uint32_t>> index;  // key -> child, for nodes with many children
   };
+
+  // The first min(8, size) bytes of `key` as a little-endian number; reads nothing beyond
+  // the key.
+  static uint64_t key_head(std::string_view key) {
+    const char* p = key.data();
+    size_t n = key.size();
+    auto load = [p](size_t at, size_t bytes) {
+      uint64_t v = 0;
+      std::memcpy(&v, p + at, bytes);  // fixed sizes: compiled to plain loads
+      return v;
+    };
+    if (n >= 8) return load(0, 8);
+    if (n >= 4) return load(0, 4) | (load(n - 4, 4) << ((n - 4) * 8));
+    if (n >= 2) return load(0, 2) | (load(n - 2, 2) << ((n - 2) * 8));
+    return n == 1 ? load(0, 1) : 0;
+  }
   struct SetDef {
     std::vector<Alternative> alts;
     uint32_t refs = 0;
     uint8_t rank = 0;
   };
+  // One value set on an edge and the state it leads to. The test is laid out in the slot
+  // so that the common cases touch nothing else: one exact string (compared by leaf_hash,
+  // then the text, which `ptr` points at inside the set's atom), one exact number (by
+  // number_key); any other set is evaluated from its alternatives (`ptr`, `n_alts`).
+  // Pointers into a SetDef stay valid while the slot references the set.
+  enum class SlotTest : uint8_t { general, string, number };
   struct Slot {
-    uint32_t set = kNone;
     uint32_t next = kNone;
     uint32_t refs = 0;  // 0: free
+    uint32_t set = kNone;
+    SlotTest test = SlotTest::general;
+    uint16_t n_alts = 0;
+    uint64_t key = 0;
+    const void* ptr = nullptr;
   };
   struct BigEdge {
     ValueIndex index;
     std::unordered_map<uint32_t, uint32_t> slot_of;  // set -> slot
+    std::vector<uint32_t> free_slots;
   };
+  // The first slot of an edge and the first edge of a state are stored inline: most states
+  // are links of a chain (one edge, one slot), which then cost one cache line or two.
   struct Edge {
     uint32_t field = kNone;
     uint32_t absent_next = kNone;
     uint32_t absent_refs = 0;
     uint32_t live = 0;  // slots in use
-    std::vector<Slot> slots;
-    std::vector<uint32_t> free_slots;
-    std::unique_ptr<BigEdge> big;
+    Slot first_slot;
+    std::vector<Slot> more_slots;
+    std::unique_ptr<BigEdge> big;  // once the edge has more than kSmallEdge sets
+
+    uint32_t slot_count() const { return 1 + static_cast<uint32_t>(more_slots.size()); }
+    Slot& slot(uint32_t i) { return i == 0 ? first_slot : more_slots[i - 1]; }
+    const Slot& slot(uint32_t i) const { return i == 0 ? first_slot : more_slots[i - 1]; }
   };
   struct State {
-    std::vector<Edge> edges;
+    Edge first_edge;  // first_edge.field == kNone: no edges
+    std::vector<Edge> more_edges;
     std::vector<uint64_t> accepts;
+
+    size_t edge_count() const { return first_edge.field == kNone ? 0 : 1 + more_edges.size(); }
+    Edge& edge(size_t i) { return i == 0 ? first_edge : more_edges[i - 1]; }
+    const Edge& edge(size_t i) const { return i == 0 ? first_edge : more_edges[i - 1]; }
+    size_t add_edge(uint32_t field) {
+      if (first_edge.field == kNone) {
+        first_edge = Edge{};
+        first_edge.field = field;
+        return 0;
+      }
+      more_edges.emplace_back();
+      more_edges.back().field = field;
+      return more_edges.size();
+    }
+    void erase_edge(size_t i) {
+      if (i == 0) {
+        if (more_edges.empty()) {
+          first_edge = Edge{};
+        } else {
+          first_edge = std::move(more_edges.back());
+          more_edges.pop_back();
+        }
+      } else {
+        if (i != more_edges.size()) std::swap(more_edges[i - 1], more_edges.back());
+        more_edges.pop_back();
+      }
+    }
   };
   struct Rule {
     std::vector<std::vector<Step>> branches;
@@ -205,9 +275,11 @@ struct Matcher::Impl {
       auto it = n.index->find(key);
       return it == n.index->end() ? kNone : it->second;
     }
-    for (uint32_t c : n.children) {
-      const std::string& k = nodes[c].key;
-      if (k.size() == key.size() && std::memcmp(k.data(), key.data(), key.size()) == 0) return c;
+    if (n.children.empty()) return kNone;
+    uint64_t head = key_head(key);
+    for (const ChildKey& c : n.children) {
+      if (c.len != key.size() || c.head != head) continue;
+      if (key.size() <= 8 || nodes[c.node].key == key) return c.node;
     }
     return kNone;
   }
@@ -228,13 +300,13 @@ struct Matcher::Impl {
         nodes[child].key = seg;
         nodes[child].parent = node;
         FieldNode& parent = nodes[node];
-        parent.children.push_back(child);
+        parent.children.push_back(ChildKey{key_head(seg), static_cast<uint32_t>(seg.size()), child});
         ++parent.refs;
         if (parent.index) {
           parent.index->emplace(seg, child);
         } else if (parent.children.size() > 8) {
           parent.index = std::make_unique<StringMap<uint32_t>>();
-          for (uint32_t c : parent.children) parent.index->emplace(nodes[c].key, c);
+          for (const ChildKey& c : parent.children) parent.index->emplace(nodes[c.node].key, c.node);
         }
       }
       node = child;
@@ -250,7 +322,8 @@ struct Matcher::Impl {
     while (node != kRootNode && nodes[node].refs == 0) {
       uint32_t parent = nodes[node].parent;
       FieldNode& p = nodes[parent];
-      p.children.erase(std::find(p.children.begin(), p.children.end(), node));
+      p.children.erase(std::find_if(p.children.begin(), p.children.end(),
+                                    [node](const ChildKey& c) { return c.node == node; }));
       if (p.index) p.index->erase(nodes[node].key);
       --p.refs;
       nodes[node] = FieldNode{};
@@ -306,8 +379,8 @@ struct Matcher::Impl {
   }
 
   static size_t find_edge(const State& st, uint32_t field) {
-    for (size_t i = 0; i < st.edges.size(); ++i) {
-      if (st.edges[i].field == field) return i;
+    for (size_t i = 0, n = st.edge_count(); i < n; ++i) {
+      if (st.edge(i).field == field) return i;
     }
     return kNone;
   }
@@ -317,63 +390,95 @@ struct Matcher::Impl {
       auto it = e.big->slot_of.find(set);
       return it == e.big->slot_of.end() ? kNone : it->second;
     }
-    for (uint32_t i = 0; i < e.slots.size(); ++i) {
-      if (e.slots[i].refs > 0 && e.slots[i].set == set) return i;
+    for (uint32_t i = 0, n = e.slot_count(); i < n; ++i) {
+      if (e.slot(i).refs > 0 && e.slot(i).set == set) return i;
     }
     return kNone;
   }
 
+  // A free slot of `e`, appended if there is none.
+  static uint32_t free_slot(Edge& e) {
+    if (e.big && !e.big->free_slots.empty()) {
+      uint32_t i = e.big->free_slots.back();
+      e.big->free_slots.pop_back();
+      return i;
+    }
+    if (!e.big) {
+      for (uint32_t i = 0, n = e.slot_count(); i < n; ++i) {
+        if (e.slot(i).refs == 0) return i;
+      }
+    }
+    e.more_slots.emplace_back();
+    return static_cast<uint32_t>(e.more_slots.size());
+  }
+
+  Slot make_slot(uint32_t set, uint32_t next) const {
+    Slot slot;
+    slot.next = next;
+    slot.set = set;
+    const auto& alts = sets[set].alts;
+    slot.ptr = alts.data();
+    slot.n_alts = static_cast<uint16_t>(alts.size());
+    if (alts.size() == 1 && alts[0].kind == Alternative::Kind::is) {
+      const Atom& a = alts[0].atoms.front();
+      if (a.kind == AtomKind::string_eq) {
+        slot.test = SlotTest::string;
+        slot.key = hash_bytes(a.text);
+        slot.ptr = &a.text;
+      } else if (a.kind == AtomKind::number_eq) {
+        slot.test = SlotTest::number;
+        slot.key = number_key(a.number);
+      }
+    }
+    return slot;
+  }
+
   // Follows or creates the edge for `step` out of state `s`; returns the next state.
+  // new_state() may move `states`, so references into it are taken afresh after it.
   uint32_t extend(uint32_t s, const Step& step) {
     size_t ei = find_edge(states[s], step.field);
-    if (ei == kNone) {
-      states[s].edges.emplace_back();
-      ei = states[s].edges.size() - 1;
-      states[s].edges[ei].field = step.field;
-    }
+    if (ei == kNone) ei = states[s].add_edge(step.field);
     if (step.set == kAbsent) {
-      if (states[s].edges[ei].absent_next == kNone) {
-        uint32_t n = new_state();  // may move states; re-index below
-        states[s].edges[ei].absent_next = n;
+      if (states[s].edge(ei).absent_next == kNone) {
+        uint32_t n = new_state();
+        states[s].edge(ei).absent_next = n;
       }
-      Edge& e = states[s].edges[ei];
+      Edge& e = states[s].edge(ei);
       ++e.absent_refs;
       return e.absent_next;
     }
-    uint32_t slot = find_slot(states[s].edges[ei], step.set);
+    uint32_t slot = find_slot(states[s].edge(ei), step.set);
     if (slot == kNone) {
       uint32_t n = new_state();
-      Edge& e = states[s].edges[ei];
-      if (!e.free_slots.empty()) {
-        slot = e.free_slots.back();
-        e.free_slots.pop_back();
-      } else {
-        slot = static_cast<uint32_t>(e.slots.size());
-        e.slots.emplace_back();
-      }
-      e.slots[slot] = Slot{step.set, n, 0};
+      Edge& e = states[s].edge(ei);
+      slot = free_slot(e);
+      e.slot(slot) = make_slot(step.set, n);
       ++e.live;
       if (e.big) {
-        e.big->index.add(slot, sets[step.set].alts);
+        e.big->index.add(n, sets[step.set].alts);
         e.big->slot_of.emplace(step.set, slot);
       } else if (e.live > kSmallEdge) {
         e.big = std::make_unique<BigEdge>();
-        for (uint32_t i = 0; i < e.slots.size(); ++i) {
-          if (e.slots[i].refs == 0 && i != slot) continue;
-          e.big->index.add(i, sets[e.slots[i].set].alts);
-          e.big->slot_of.emplace(e.slots[i].set, i);
+        for (uint32_t i = 0, count = e.slot_count(); i < count; ++i) {
+          const Slot& sl = e.slot(i);
+          if (sl.set == kNone) {
+            e.big->free_slots.push_back(i);
+            continue;
+          }
+          e.big->index.add(sl.next, sets[sl.set].alts);
+          e.big->slot_of.emplace(sl.set, i);
         }
       }
     }
-    Edge& e = states[s].edges[ei];
-    ++e.slots[slot].refs;
-    return e.slots[slot].next;
+    Slot& sl = states[s].edge(ei).slot(slot);
+    ++sl.refs;
+    return sl.next;
   }
 
   // Undoes one extend(): drops the reference `step` holds from state `s`.
   void retract(uint32_t s, const Step& step) {
     size_t ei = find_edge(states[s], step.field);
-    Edge& e = states[s].edges[ei];
+    Edge& e = states[s].edge(ei);
     if (step.set == kAbsent) {
       if (--e.absent_refs == 0) {
         free_state(e.absent_next);
@@ -381,22 +486,19 @@ struct Matcher::Impl {
       }
     } else {
       uint32_t slot = find_slot(e, step.set);
-      Slot& sl = e.slots[slot];
+      Slot& sl = e.slot(slot);
       if (--sl.refs == 0) {
-        free_state(sl.next);
         if (e.big) {
-          e.big->index.remove(slot, sets[step.set].alts);
+          e.big->index.remove(sl.next, sets[step.set].alts);
           e.big->slot_of.erase(step.set);
+          e.big->free_slots.push_back(slot);
         }
+        free_state(sl.next);
         sl = Slot{};
-        e.free_slots.push_back(slot);
         --e.live;
       }
     }
-    if (e.live == 0 && e.absent_refs == 0) {
-      std::swap(states[s].edges[ei], states[s].edges.back());
-      states[s].edges.pop_back();
-    }
+    if (e.live == 0 && e.absent_refs == 0) states[s].erase_edge(ei);
   }
 
   Status add(uint64_t rule_id, const Pattern& pattern) {
@@ -449,8 +551,8 @@ struct Matcher::Impl {
       std::vector<uint32_t> path{kRootState};
       for (const Step& st : steps) {
         const State& cur = states[path.back()];
-        const Edge& e = cur.edges[find_edge(cur, st.field)];
-        path.push_back(st.set == kAbsent ? e.absent_next : e.slots[find_slot(e, st.set)].next);
+        const Edge& e = cur.edge(find_edge(cur, st.field));
+        path.push_back(st.set == kAbsent ? e.absent_next : e.slot(find_slot(e, st.set)).next);
       }
       auto& acc = states[path.back()].accepts;
       acc.erase(std::find(acc.begin(), acc.end(), rule_id));
@@ -467,51 +569,57 @@ struct Matcher::Impl {
     Span span;
   };
 
-  bool extract(std::string_view json, Scratch& sc) const {
-    size_t need = json.size() + simdjson::SIMDJSON_PADDING;
-    if (sc.buffer.capacity() < need) sc.buffer.reserve(need);
-    sc.buffer.assign(json.data(), json.size());
-    simdjson::ondemand::document doc;
-    if (sc.parser.iterate(sc.buffer.data(), json.size(), sc.buffer.capacity()).get(doc)) return false;
-    simdjson::ondemand::object obj;
-    if (doc.get_object().get(obj)) return false;
-    return extract_object(obj, kRootNode, Span{}, sc);
+  // simdjson reads up to SIMDJSON_PADDING bytes past the end of its input (without using
+  // them). When those bytes lie on the same memory page as the event's last byte they are
+  // readable and the event is parsed in place; otherwise it is copied into a padded buffer.
+  // Sanitizers would report the over-read, so their builds always copy.
+  static bool padding_readable(std::string_view json) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    return false;
+#else
+    if (json.empty()) return false;
+    auto last = reinterpret_cast<uintptr_t>(json.data() + json.size() - 1);
+    return last / 4096 == (last + simdjson::SIMDJSON_PADDING) / 4096;
+#endif
   }
 
-  bool extract_object(simdjson::ondemand::object obj, uint32_t node, Span trail, Scratch& sc) const {
-    uint64_t instance = ++sc.objects;
-    for (auto field_result : obj) {
-      simdjson::ondemand::field field;
-      if (std::move(field_result).get(field)) return false;
-      std::string_view key;
-      const char* p = field.key().raw();
-      const char* q = p;
-      while (*q != '"' && *q != '\\') ++q;
-      if (*q == '"') {
-        key = std::string_view(p, static_cast<size_t>(q - p));
-      } else if (field.unescaped_key().get(key)) {
-        return false;
-      }
-      uint32_t child = find_child(node, key);
-      if (child == kNone) continue;
-      if (sc.seen[child] == instance) continue;  // a duplicate key: the first one counts
-      sc.seen[child] = instance;
-      if (!extract_value(field.value(), child, trail, sc.pending.size(), sc)) return false;
+  // Parses the event once (simdjson's DOM parser: it validates the whole event, and its
+  // stage 1 and 2 are dispatched at run time to the best kernel for the CPU), then walks
+  // only the parts of it that some rule's field paths lead into.
+  bool extract(std::string_view json, Scratch& sc) const {
+    const char* data = json.data();
+    if (!padding_readable(json)) {
+      size_t capacity = json.size() + simdjson::SIMDJSON_PADDING;
+      if (sc.buffer.capacity() < capacity) sc.buffer.reserve(capacity);
+      sc.buffer.assign(json.data(), json.size());
+      data = sc.buffer.data();
     }
+    simdjson::dom::element root;
+    if (sc.parser.parse(data, json.size(), false).get(root)) return false;
+    if (root.type() != simdjson::dom::element_type::OBJECT) return false;
+    extract_object(simdjson::dom::object(root), kRootNode, Span{}, sc);
     return true;
   }
 
-  bool extract_value(simdjson::ondemand::value v, uint32_t node, Span trail, size_t pending_base,
+  void extract_object(simdjson::dom::object obj, uint32_t node, Span trail, Scratch& sc) const {
+    uint64_t instance = ++sc.objects;
+    for (auto field : obj) {
+      uint32_t child = find_child(node, field.key);
+      if (child == kNone) continue;
+      if (sc.seen[child] == instance) continue;  // a duplicate key: the first one counts
+      sc.seen[child] = instance;
+      extract_value(field.value, child, trail, sc.pending.size(), sc);
+    }
+  }
+
+  void extract_value(simdjson::dom::element v, uint32_t node, Span trail, size_t pending_base,
                      Scratch& sc) const {
-    simdjson::ondemand::json_type type;
-    if (v.type().get(type)) return false;
+    using simdjson::dom::element_type;
     const FieldNode& n = nodes[node];
     LeafValue leaf;
-    switch (type) {
-      case simdjson::ondemand::json_type::object: {
-        if (n.children.empty()) return true;
-        simdjson::ondemand::object o;
-        if (v.get_object().get(o)) return false;
+    switch (v.type()) {
+      case element_type::OBJECT: {
+        if (n.children.empty()) return;
         if (sc.pending.size() > pending_base) {
           // Entering an object inside lists binds those list elements.
           Span t{static_cast<uint32_t>(sc.trails.size()), 0};
@@ -520,68 +628,90 @@ struct Matcher::Impl {
           t.len = static_cast<uint32_t>(sc.trails.size()) - t.off;
           trail = t;
         }
-        return extract_object(o, node, trail, sc);
+        extract_object(simdjson::dom::object(v), node, trail, sc);
+        return;
       }
-      case simdjson::ondemand::json_type::array: {
-        simdjson::ondemand::array a;
-        if (v.get_array().get(a)) return false;
+      case element_type::ARRAY: {
         uint32_t id = ++sc.arrays;
         uint32_t index = 0;
-        for (auto element_result : a) {
-          simdjson::ondemand::value e;
-          if (std::move(element_result).get(e)) return false;
+        for (simdjson::dom::element e : simdjson::dom::array(v)) {
           sc.pending.push_back(Binding{id, index++});
-          bool ok = extract_value(e, node, trail, pending_base, sc);
+          extract_value(e, node, trail, pending_base, sc);
           sc.pending.pop_back();
-          if (!ok) return false;
         }
-        return true;
+        return;
       }
-      case simdjson::ondemand::json_type::string:
-        if (n.targets == 0) return true;
+      case element_type::STRING:
+        if (n.targets == 0) return;
         leaf.type = LeafValue::Type::string;
-        if (v.get_string().get(leaf.str)) return false;
+        leaf.str = std::string_view(v);
         break;
-      case simdjson::ondemand::json_type::number:
-        if (n.targets == 0) return true;
+      case element_type::INT64:
+        if (n.targets == 0) return;
         leaf.type = LeafValue::Type::number;
-        if (v.get_double().get(leaf.num)) return false;
+        leaf.num = static_cast<double>(int64_t(v));
         break;
-      case simdjson::ondemand::json_type::boolean: {
-        if (n.targets == 0) return true;
-        bool b;
-        if (v.get_bool().get(b)) return false;
-        leaf.type = b ? LeafValue::Type::boolean_true : LeafValue::Type::boolean_false;
+      case element_type::UINT64:
+        if (n.targets == 0) return;
+        leaf.type = LeafValue::Type::number;
+        leaf.num = static_cast<double>(uint64_t(v));
         break;
-      }
-      case simdjson::ondemand::json_type::null:
-        if (n.targets == 0) return true;
+      case element_type::DOUBLE:
+        if (n.targets == 0) return;
+        leaf.type = LeafValue::Type::number;
+        leaf.num = double(v);
+        break;
+      case element_type::BOOL:
+        if (n.targets == 0) return;
+        leaf.type = bool(v) ? LeafValue::Type::boolean_true : LeafValue::Type::boolean_false;
+        break;
+      case element_type::NULL_VALUE:
+        if (n.targets == 0) return;
         leaf.type = LeafValue::Type::null;
         break;
     }
     uint32_t idx = static_cast<uint32_t>(sc.leaves.size());
     if (sc.head[node] == kNone) sc.touched.push_back(node);
-    sc.leaves.push_back(Leaf{leaf, trail, sc.head[node]});
+    sc.leaves.push_back(Leaf{leaf, 0, trail, sc.head[node]});
     sc.head[node] = idx;
-    return true;
   }
 
   // Evaluates `edge` on one leaf; appends the next states to sc.hits.
-  void step(const Edge& edge, const LeafValue& value, Scratch& sc) const {
-    LeafForms forms(value);
+  void step(const Edge& edge, Leaf& leaf, Scratch& sc) const {
+    if (leaf.hash == 0) leaf.hash = leaf_hash(leaf.value);
+    LeafForms forms(leaf.value, leaf.hash);
     sc.hits.clear();
     if (edge.big) {
-      edge.big->index.lookup(forms, sc.negatives,
-                             [&](uint32_t slot) { sc.hits.push_back(edge.slots[slot].next); });
+      edge.big->index.lookup(forms, sc.negatives, [&](uint32_t next) { sc.hits.push_back(next); });
       if (sc.hits.size() > 1) {
         std::sort(sc.hits.begin(), sc.hits.end());
         sc.hits.erase(std::unique(sc.hits.begin(), sc.hits.end()), sc.hits.end());
       }
       return;
     }
-    for (const Slot& slot : edge.slots) {
-      if (slot.refs > 0 && set_holds(sets[slot.set].alts, forms)) sc.hits.push_back(slot.next);
-    }
+    auto test = [&](const Slot& slot) {
+      if (slot.refs == 0) return;
+      switch (slot.test) {
+        case SlotTest::string:
+          if (leaf.value.type == LeafValue::Type::string && slot.key == leaf.hash &&
+              *static_cast<const std::string*>(slot.ptr) == leaf.value.str) {
+            sc.hits.push_back(slot.next);
+          }
+          return;
+        case SlotTest::number:
+          if (leaf.value.type == LeafValue::Type::number && slot.key == number_key(leaf.value.num)) {
+            sc.hits.push_back(slot.next);
+          }
+          return;
+        case SlotTest::general:
+          if (set_holds(static_cast<const Alternative*>(slot.ptr), slot.n_alts, forms)) {
+            sc.hits.push_back(slot.next);
+          }
+          return;
+      }
+    };
+    test(edge.first_slot);
+    for (const Slot& slot : edge.more_slots) test(slot);
   }
 
   static bool compatible(const Scratch& sc, Span constraint, Span trail) {
@@ -620,8 +750,9 @@ struct Matcher::Impl {
       Scratch::Candidate cand = sc.stack.back();
       sc.stack.pop_back();
       const State& st = states[cand.state];
-      out.insert(out.end(), st.accepts.begin(), st.accepts.end());
-      for (const Edge& edge : st.edges) {
+      for (uint64_t r : st.accepts) out.push_back(r);
+      for (size_t ei = 0, ne = st.edge_count(); ei < ne; ++ei) {
+        const Edge& edge = st.edge(ei);
         uint32_t l = sc.head[edge.field];
         if (l == kNone) {
           if (edge.absent_next != kNone) {
@@ -637,16 +768,17 @@ struct Matcher::Impl {
         }
         if (edge.live == 0) continue;
         for (; l != kNone; l = sc.leaves[l].next) {
-          const Leaf& leaf = sc.leaves[l];
+          Leaf& leaf = sc.leaves[l];
           if (leaf.trail.len > 0 && cand.constraint.len > 0 && !compatible(sc, cand.constraint, leaf.trail)) {
             continue;
           }
-          step(edge, leaf.value, sc);
+          step(edge, leaf, sc);
           if (sc.hits.empty()) continue;
           if (leaf.trail.len == 0 && cand.constraint.len == 0) {
             for (uint32_t n : sc.hits) {
               if (sc.clean_stamp[n] == sc.epoch) continue;
               sc.clean_stamp[n] = sc.epoch;
+              __builtin_prefetch(&states[n]);  // overlap the fetch with other candidates' work
               sc.stack.push_back({n, {}, false});
             }
             continue;
@@ -684,8 +816,9 @@ struct Matcher::Impl {
       sc.stack.pop_back();
       const State& st = states[cand.state];
       auto& dest = cand.dirty ? sc.verify : out;
-      dest.insert(dest.end(), st.accepts.begin(), st.accepts.end());
-      for (const Edge& edge : st.edges) {
+      for (uint64_t r : st.accepts) dest.push_back(r);
+      for (size_t ei = 0, ne = st.edge_count(); ei < ne; ++ei) {
+        const Edge& edge = st.edge(ei);
         uint32_t l = sc.head[edge.field];
         if (l == kNone) {
           if (edge.absent_next != kNone) push(edge.absent_next, cand.dirty);
@@ -693,8 +826,8 @@ struct Matcher::Impl {
         }
         if (edge.live == 0) continue;
         for (; l != kNone; l = sc.leaves[l].next) {
-          const Leaf& leaf = sc.leaves[l];
-          step(edge, leaf.value, sc);
+          Leaf& leaf = sc.leaves[l];
+          step(edge, leaf, sc);
           bool dirty = cand.dirty || leaf.trail.len > 0;
           for (uint32_t n : sc.hits) push(n, dirty);
         }
@@ -775,11 +908,15 @@ struct Matcher::Impl {
     size_t b = states.capacity() * sizeof(State) + nodes.capacity() * sizeof(FieldNode) +
                sets.capacity() * sizeof(SetDef);
     for (const State& st : states) {
-      s.edges += st.edges.size();
-      b += st.edges.capacity() * sizeof(Edge) + st.accepts.capacity() * sizeof(uint64_t);
-      for (const Edge& e : st.edges) {
-        b += e.slots.capacity() * sizeof(Slot) + e.free_slots.capacity() * sizeof(uint32_t);
-        if (e.big) b += sizeof(BigEdge) + e.big->index.memory_bytes() + e.big->slot_of.size() * 32;
+      s.edges += st.edge_count();
+      b += st.more_edges.capacity() * sizeof(Edge) + st.accepts.capacity() * sizeof(uint64_t);
+      for (size_t i = 0; i < st.edge_count(); ++i) {
+        const Edge& e = st.edge(i);
+        b += e.more_slots.capacity() * sizeof(Slot);
+        if (e.big) {
+          b += sizeof(BigEdge) + e.big->index.memory_bytes() + e.big->slot_of.size() * 32 +
+               e.big->free_slots.capacity() * sizeof(uint32_t);
+        }
       }
     }
     for (const SetDef& d : sets) {

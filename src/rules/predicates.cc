@@ -1,5 +1,7 @@
 #include "rules/predicates.h"
 
+#include "rules/flat_map.h"
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -329,6 +331,27 @@ std::string Atom::describe() const {
     case AtomKind::exists: return "exists";
   }
   return "?";
+}
+
+NumberBytes::NumberBytes(double v) {
+  uint64_t k = number_key(v);
+  std::memcpy(bytes, &k, 8);
+}
+
+uint64_t leaf_hash(const LeafValue& v) {
+  if (v.type == LeafValue::Type::string) return hash_bytes(v.str);
+  if (v.type == LeafValue::Type::number) return hash_bytes(NumberBytes(v.num).view());
+  return 0;
+}
+
+uint64_t LeafForms::hash() {
+  if (hash_ == 0) hash_ = leaf_hash(v_);
+  return hash_;
+}
+
+uint64_t LeafForms::folded_hash() {
+  if (folded_hash_ == 0) folded_hash_ = hash_bytes(folded());
+  return folded_hash_;
 }
 
 const std::string& LeafForms::folded() {

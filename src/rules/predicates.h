@@ -107,19 +107,33 @@ struct Atom {
   std::string describe() const;
 };
 
+// The 8 bytes under which a number is looked up in hash maps (its number_key).
+struct NumberBytes {
+  char bytes[8];
+  explicit NumberBytes(double v);
+  std::string_view view() const { return {bytes, 8}; }
+};
+
 // Lazily computed forms of one leaf value that several atoms may need.
 class LeafForms {
  public:
-  explicit LeafForms(const LeafValue& v) : v_(v) {}
+  // `hash`, when not 0, is hash_bytes of the string, or of NumberBytes for a number.
+  explicit LeafForms(const LeafValue& v, uint64_t hash = 0) : v_(v), hash_(hash) {}
   const LeafValue& value() const { return v_; }
+  uint64_t hash();                             // strings and numbers
   const std::string& folded();                 // only for strings
+  uint64_t folded_hash();                      // only for strings
   const std::optional<IpAddress>& ip();        // only for strings
  private:
   const LeafValue& v_;
+  uint64_t hash_ = 0, folded_hash_ = 0;
   bool have_folded_ = false, have_ip_ = false;
   std::string folded_;
   std::optional<IpAddress> ip_;
 };
+
+// hash_bytes of the value's string, or of its NumberBytes; 0 for other types.
+uint64_t leaf_hash(const LeafValue& v);
 
 bool atom_holds(const Atom& atom, LeafForms& leaf);
 

@@ -1,6 +1,7 @@
 #include "rules/range_tree.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace eddy::rules {
 
@@ -15,105 +16,106 @@ bool RangeTree::same(const NumericRange& a, const NumericRange& b) {
   return a.lo == b.lo && a.lo_incl == b.lo_incl && a.hi == b.hi && a.hi_incl == b.hi_incl;
 }
 
-void RangeTree::update(int32_t n) {
-  Node& x = nodes_[n];
-  double m = x.range.hi;
-  if (x.left >= 0) m = std::max(m, nodes_[x.left].max_hi);
-  if (x.right >= 0) m = std::max(m, nodes_[x.right].max_hi);
-  x.max_hi = m;
+double RangeTree::Level::index(size_t l, size_t r) {
+  if (l >= r) return -INFINITY;
+  size_t m = l + (r - l) / 2;
+  double h = std::max({entries[m].range.hi, index(l, m), index(m + 1, r)});
+  max_hi[m] = h;
+  return h;
 }
 
-void RangeTree::split(int32_t n, const NumericRange& r, bool inclusive, int32_t& left, int32_t& right) {
-  if (n < 0) {
-    left = right = -1;
-    return;
-  }
-  const NumericRange& k = nodes_[n].range;
-  bool goes_left = less(k, r) || (inclusive && same(k, r));
-  if (goes_left) {
-    int32_t l, rr;
-    split(nodes_[n].right, r, inclusive, l, rr);
-    nodes_[n].right = l;
-    update(n);
-    left = n;
-    right = rr;
-  } else {
-    int32_t l, rr;
-    split(nodes_[n].left, r, inclusive, l, rr);
-    nodes_[n].left = rr;
-    update(n);
-    left = l;
-    right = n;
-  }
+void RangeTree::Level::index() {
+  lo.resize(entries.size());
+  max_hi.resize(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) lo[i] = entries[i].range.lo;
+  index(0, entries.size());
 }
 
-int32_t RangeTree::merge(int32_t a, int32_t b) {
-  if (a < 0) return b;
-  if (b < 0) return a;
-  if (nodes_[a].priority > nodes_[b].priority) {
-    nodes_[a].right = merge(nodes_[a].right, b);
-    update(a);
-    return a;
-  }
-  nodes_[b].left = merge(a, nodes_[b].left);
-  update(b);
-  return b;
-}
-
-int32_t RangeTree::find_node(const NumericRange& r) const {
-  int32_t n = root_;
-  while (n >= 0) {
-    const NumericRange& k = nodes_[n].range;
-    if (same(k, r)) return n;
-    n = less(r, k) ? nodes_[n].left : nodes_[n].right;
-  }
-  return -1;
+RangeTree::Entry* RangeTree::Level::find(const NumericRange& r) {
+  auto it = std::lower_bound(entries.begin(), entries.end(), r,
+                             [](const Entry& e, const NumericRange& x) { return less(e.range, x); });
+  return it != entries.end() && same(it->range, r) ? &*it : nullptr;
 }
 
 IdList* RangeTree::find(const NumericRange& r) {
-  int32_t n = find_node(r);
-  return n < 0 ? nullptr : &nodes_[n].targets;
+  for (Level* level : {&recent_, &main_}) {
+    Entry* e = level->find(r);
+    if (e && e->alive) return &e->targets;
+  }
+  return nullptr;
 }
 
 IdList& RangeTree::at(const NumericRange& r) {
-  int32_t n = find_node(r);
-  if (n >= 0) return nodes_[n].targets;
-  if (!free_.empty()) {
-    n = free_.back();
-    free_.pop_back();
-    nodes_[n] = Node{};
-  } else {
-    n = static_cast<int32_t>(nodes_.size());
-    nodes_.emplace_back();
+  if (Entry* e = recent_.find(r)) return e->targets;
+  if (Entry* e = main_.find(r)) {
+    if (!e->alive) {  // a placeholder comes back
+      e->alive = true;
+      --removed_;
+      ++live_;
+    }
+    return e->targets;
   }
-  seed_ ^= seed_ << 13;  // xorshift32 priorities
-  seed_ ^= seed_ >> 17;
-  seed_ ^= seed_ << 5;
-  nodes_[n].range = r;
-  nodes_[n].priority = seed_;
-  update(n);
-  int32_t l, rr;
-  split(root_, r, false, l, rr);
-  root_ = merge(merge(l, n), rr);
-  return nodes_[n].targets;
+  ++live_;
+  auto& v = recent_.entries;
+  auto it = std::lower_bound(v.begin(), v.end(), r,
+                             [](const Entry& e, const NumericRange& x) { return less(e.range, x); });
+  size_t pos = static_cast<size_t>(it - v.begin());
+  v.insert(it, Entry{r, {}});
+  if (v.size() * v.size() > main_.entries.size() + 256) {
+    // Merging moves entries: find r again in main_.
+    merge_recent();
+    return main_.find(r)->targets;
+  }
+  recent_.index();
+  return v[pos].targets;
 }
 
 void RangeTree::erase(const NumericRange& r) {
-  int32_t l, mid, rr;
-  split(root_, r, false, l, mid);
-  int32_t eq;
-  split(mid, r, true, eq, rr);
-  // `eq` holds exactly the node for r (keys are unique).
-  if (eq >= 0) {
-    nodes_[eq] = Node{};
-    free_.push_back(eq);
+  auto& v = recent_.entries;
+  auto it = std::lower_bound(v.begin(), v.end(), r,
+                             [](const Entry& e, const NumericRange& x) { return less(e.range, x); });
+  if (it != v.end() && same(it->range, r)) {
+    v.erase(it);
+    recent_.index();
+    --live_;
+    return;
   }
-  root_ = merge(l, rr);
+  Entry* e = main_.find(r);
+  if (!e || !e->alive) return;
+  e->targets = IdList{};
+  e->alive = false;
+  --live_;
+  ++removed_;
+  if (removed_ * 2 > main_.entries.size()) merge_recent();  // compacts main_
+}
+
+void RangeTree::merge_recent() {
+  std::vector<Entry> merged;
+  merged.reserve(live_);
+  auto& a = main_.entries;
+  auto& b = recent_.entries;
+  size_t i = 0, j = 0;
+  while (i < a.size() || j < b.size()) {
+    if (j == b.size() || (i < a.size() && less(a[i].range, b[j].range))) {
+      if (a[i].alive) merged.push_back(std::move(a[i]));  // drop placeholders
+      ++i;
+    } else {
+      merged.push_back(std::move(b[j++]));
+    }
+  }
+  a = std::move(merged);
+  b.clear();
+  removed_ = 0;
+  main_.index();
+  recent_.index();
 }
 
 size_t RangeTree::memory_bytes() const {
-  size_t b = nodes_.capacity() * sizeof(Node) + free_.capacity() * sizeof(int32_t);
-  for (const Node& n : nodes_) b += n.targets.heap_bytes();
+  size_t b = 0;
+  for (const Level* l : {&main_, &recent_}) {
+    b += l->entries.capacity() * sizeof(Entry) + (l->lo.capacity() + l->max_hi.capacity()) * sizeof(double);
+    for (const Entry& e : l->entries) b += e.targets.heap_bytes();
+  }
   return b;
 }
 

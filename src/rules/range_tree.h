@@ -1,7 +1,12 @@
 // RangeTree: a set of numeric intervals, each with an IdList of targets, answering "which
-// intervals contain v" in O((k + 1) log n) for k answers. A treap ordered by lower bound,
-// each node also holding the largest upper bound in its subtree. Insert and erase are
-// O(log n) expected, so rules come and go without rebuilding.
+// intervals contain v" in O((k + 1) log n) for k answers.
+//
+// Intervals sit in arrays sorted by lower bound, read as an implicit balanced search tree
+// (the middle element is the root) in which each position also knows the largest upper
+// bound of its subtree. Arrays keep a query to a few cache lines per level. New intervals
+// go to a small second tree that is merged into the main one once it holds about sqrt(n)
+// of them; removed intervals are left as empty placeholders until they are half the tree.
+// Both keep insert and erase cheap (amortised O(sqrt n)) while rules come and go.
 // Not thread-safe for writes; concurrent const queries are fine.
 #pragma once
 
@@ -15,54 +20,58 @@ namespace eddy::rules {
 
 class RangeTree {
  public:
-  // The targets of `range`, created empty if missing.
+  // The targets of `range`, created empty if missing. Valid until the next change.
   IdList& at(const NumericRange& range);
   // The targets of `range`, or null.
   IdList* find(const NumericRange& range);
   // Removes `range` (and its targets).
   void erase(const NumericRange& range);
-  bool empty() const { return root_ < 0; }
-  size_t size() const { return nodes_.size() - free_.size(); }
+  bool empty() const { return live_ == 0; }
+  size_t size() const { return live_; }
   size_t memory_bytes() const;
 
-  // Calls f(const IdList&) for every interval that contains v.
+  // Calls f(const IdList&) for every interval that contains v (and perhaps for removed
+  // intervals, with an empty list).
   template <class F>
   void query(double v, F&& f) const {
-    query(root_, v, f);
+    main_.query(0, main_.entries.size(), v, f);
+    recent_.query(0, recent_.entries.size(), v, f);
   }
 
  private:
-  struct Node {
+  struct Entry {
     NumericRange range;
-    double max_hi = 0;
-    uint32_t priority = 0;
-    int32_t left = -1, right = -1;
     IdList targets;
+    bool alive = true;  // false: a placeholder for a removed interval
+  };
+  struct Level {
+    std::vector<Entry> entries;   // sorted by less()
+    std::vector<double> lo;       // entries[i].range.lo
+    std::vector<double> max_hi;   // largest upper bound in the implicit subtree at i
+    void index();                 // recomputes lo and max_hi
+    double index(size_t l, size_t r);
+    Entry* find(const NumericRange& r);
+
+    template <class F>
+    void query(size_t l, size_t r, double v, F& f) const {
+      while (l < r) {
+        size_t m = l + (r - l) / 2;
+        if (max_hi[m] < v) return;
+        query(l, m, v, f);
+        if (lo[m] > v) return;  // everything from m on starts above v
+        const Entry& e = entries[m];
+        if (e.range.contains(v)) f(e.targets);
+        l = m + 1;
+      }
+    }
   };
   static bool less(const NumericRange& a, const NumericRange& b);
   static bool same(const NumericRange& a, const NumericRange& b);
-  void update(int32_t n);
-  // Splits `n` into keys < r (or <= r when `inclusive`) and the rest.
-  void split(int32_t n, const NumericRange& r, bool inclusive, int32_t& left, int32_t& right);
-  int32_t merge(int32_t a, int32_t b);
-  int32_t find_node(const NumericRange& r) const;
+  void merge_recent();
 
-  template <class F>
-  void query(int32_t n, double v, F& f) const {
-    while (n >= 0) {
-      const Node& x = nodes_[n];
-      if (x.max_hi < v) return;
-      query(x.left, v, f);
-      if (x.range.lo > v) return;  // the node and everything right of it start above v
-      if (x.range.contains(v)) f(x.targets);
-      n = x.right;
-    }
-  }
-
-  std::vector<Node> nodes_;
-  std::vector<int32_t> free_;
-  int32_t root_ = -1;
-  uint32_t seed_ = 0x9E3779B9u;
+  Level main_, recent_;
+  size_t live_ = 0;
+  size_t removed_ = 0;  // placeholders in main_
 };
 
 }  // namespace eddy::rules

@@ -46,34 +46,51 @@ ValueIndex::Extra& ValueIndex::extra() {
 }
 
 void ValueIndex::Affix::add(const std::string& key, uint32_t target) {
-  auto [it, fresh] = map.try_emplace(key);
-  it->second.push_back(target);
+  bool fresh = false;
+  map.at(key, hash_bytes(key), &fresh).push_back(target);
   if (fresh) count_length(lengths, static_cast<uint32_t>(key.size()));
 }
 
 void ValueIndex::Affix::remove(const std::string& key, uint32_t target) {
-  auto it = map.find(key);
-  if (it == map.end()) return;
-  it->second.erase(target);
-  if (!it->second.empty()) return;
-  map.erase(it);
+  uint64_t h = hash_bytes(key);
+  IdList* t = map.find(key, h);
+  if (!t) return;
+  t->erase(target);
+  if (!t->empty()) return;
+  map.erase(key, h);
   uncount_length(lengths, static_cast<uint32_t>(key.size()));
 }
 
+namespace {
+
+void flat_add(FlatMap<IdList>& map, std::string_view key, uint32_t target) {
+  map.at(key, hash_bytes(key)).push_back(target);
+}
+
+void flat_remove(FlatMap<IdList>& map, std::string_view key, uint32_t target) {
+  uint64_t h = hash_bytes(key);
+  IdList* t = map.find(key, h);
+  if (!t) return;
+  t->erase(target);
+  if (t->empty()) map.erase(key, h);
+}
+
+}  // namespace
+
 void ValueIndex::add_atom(const Atom& a, uint32_t target) {
   switch (a.kind) {
-    case AtomKind::string_eq: strings_[a.text].push_back(target); return;
+    case AtomKind::string_eq: flat_add(strings_, a.text, target); return;
     default: break;
   }
   Extra& x = extra();
   switch (a.kind) {
     case AtomKind::string_eq: break;
-    case AtomKind::number_eq: x.numbers[number_key(a.number)].push_back(target); break;
+    case AtomKind::number_eq: flat_add(x.numbers, NumberBytes(a.number).view(), target); break;
     case AtomKind::true_eq: x.literals[0].push_back(target); break;
     case AtomKind::false_eq: x.literals[1].push_back(target); break;
     case AtomKind::null_eq: x.literals[2].push_back(target); break;
     case AtomKind::exists: x.exists.push_back(target); break;
-    case AtomKind::equals_ic: x.equals_ic[a.text].push_back(target); break;
+    case AtomKind::equals_ic: flat_add(x.equals_ic, a.text, target); break;
     case AtomKind::prefix: x.prefix.add(a.text, target); break;
     case AtomKind::prefix_ic: x.prefix_ic.add(a.text, target); break;
     case AtomKind::suffix: x.suffix.add(a.text, target); break;
@@ -83,8 +100,8 @@ void ValueIndex::add_atom(const Atom& a, uint32_t target) {
       it->second.targets.push_back(target);
       if (fresh) {
         it->second.glob = a.glob;
-        std::string head(a.glob.head());
-        auto& bucket = x.globs_by_head[head];
+        std::string_view head = a.glob.head();
+        auto& bucket = x.globs_by_head.at(head, hash_bytes(head));
         if (bucket.empty()) count_length(x.glob_head_lengths, static_cast<uint32_t>(head.size()));
         bucket.push_back(&it->second);
       }
@@ -105,29 +122,19 @@ void ValueIndex::add_atom(const Atom& a, uint32_t target) {
 
 void ValueIndex::remove_atom(const Atom& a, uint32_t target) {
   if (a.kind == AtomKind::string_eq) {
-    auto it = strings_.find(a.text);
-    if (it != strings_.end()) {
-      it->second.erase(target);
-      if (it->second.empty()) strings_.erase(it);
-    }
+    flat_remove(strings_, a.text, target);
     return;
   }
   if (!extra_) return;
   Extra& x = *extra_;
-  auto erase_in = [target](auto& map, const auto& key) {
-    auto it = map.find(key);
-    if (it == map.end()) return;
-    it->second.erase(target);
-    if (it->second.empty()) map.erase(it);
-  };
   switch (a.kind) {
     case AtomKind::string_eq: break;
-    case AtomKind::number_eq: erase_in(x.numbers, number_key(a.number)); break;
+    case AtomKind::number_eq: flat_remove(x.numbers, NumberBytes(a.number).view(), target); break;
     case AtomKind::true_eq: x.literals[0].erase(target); break;
     case AtomKind::false_eq: x.literals[1].erase(target); break;
     case AtomKind::null_eq: x.literals[2].erase(target); break;
     case AtomKind::exists: x.exists.erase(target); break;
-    case AtomKind::equals_ic: erase_in(x.equals_ic, a.text); break;
+    case AtomKind::equals_ic: flat_remove(x.equals_ic, a.text, target); break;
     case AtomKind::prefix: x.prefix.remove(a.text, target); break;
     case AtomKind::prefix_ic: x.prefix_ic.remove(a.text, target); break;
     case AtomKind::suffix: x.suffix.remove(a.text, target); break;
@@ -137,13 +144,12 @@ void ValueIndex::remove_atom(const Atom& a, uint32_t target) {
       if (it == x.globs.end()) break;
       it->second.targets.erase(target);
       if (!it->second.targets.empty()) break;
-      std::string head(a.glob.head());
-      auto h = x.globs_by_head.find(head);
-      if (h != x.globs_by_head.end()) {
-        auto& v = h->second;
-        v.erase(std::find(v.begin(), v.end(), &it->second));
-        if (v.empty()) {
-          x.globs_by_head.erase(h);
+      std::string_view head = a.glob.head();
+      uint64_t hh = hash_bytes(head);
+      if (auto* v = x.globs_by_head.find(head, hh)) {
+        v->erase(std::find(v->begin(), v->end(), &it->second));
+        if (v->empty()) {
+          x.globs_by_head.erase(head, hh);
           uncount_length(x.glob_head_lengths, static_cast<uint32_t>(head.size()));
         }
       }
@@ -171,7 +177,7 @@ void ValueIndex::remove_atom(const Atom& a, uint32_t target) {
   }
 }
 
-void ValueIndex::add(uint32_t slot, const std::vector<Alternative>& alts) {
+void ValueIndex::add(uint32_t slot, const std::vector<Alternative>& alts) {  // slot: the target
   for (const Alternative& alt : alts) {
     if (alt.kind == Alternative::Kind::is) {
       add_atom(alt.atoms.front(), slot);
@@ -195,7 +201,7 @@ void ValueIndex::add(uint32_t slot, const std::vector<Alternative>& alts) {
       x.live_groups.push_back(g);
       for (const Atom& a : alt.atoms) add_atom(a, kNegative | g);
     }
-    x.groups[it->second].slots.push_back(slot);
+    x.groups[it->second].targets.push_back(slot);
   }
 }
 
@@ -210,8 +216,8 @@ void ValueIndex::remove(uint32_t slot, const std::vector<Alternative>& alts) {
     auto it = x.group_ids.find(alt.key());
     if (it == x.group_ids.end()) continue;
     uint32_t g = it->second;
-    x.groups[g].slots.erase(slot);
-    if (!x.groups[g].slots.empty()) continue;
+    x.groups[g].targets.erase(slot);
+    if (!x.groups[g].targets.empty()) continue;
     for (const Atom& a : x.groups[g].atoms) remove_atom(a, kNegative | g);
     x.groups[g] = NegativeGroup{};
     x.live_groups.erase(std::find(x.live_groups.begin(), x.live_groups.end(), g));
@@ -223,18 +229,20 @@ void ValueIndex::remove(uint32_t slot, const std::vector<Alternative>& alts) {
 size_t ValueIndex::memory_bytes() const {
   // An estimate: container nodes, buckets and out-of-line id storage.
   constexpr size_t kNode = 2 * sizeof(void*);  // next pointer + cached hash
-  size_t b = sizeof(*this) + map_bytes(strings_, kNode + sizeof(std::string) + sizeof(IdList));
-  for (const auto& [k, v] : strings_) b += (k.size() > 15 ? k.capacity() + 1 : 0) + v.heap_bytes();
+  auto ids = [](const FlatMap<IdList>& m) {
+    size_t b = m.memory_bytes();
+    m.for_each([&b](std::string_view, const IdList& v) { b += v.heap_bytes(); });
+    return b;
+  };
+  size_t b = sizeof(*this) + ids(strings_);
   if (!extra_) return b;
   const Extra& x = *extra_;
-  b += sizeof(Extra);
-  b += map_bytes(x.numbers, kNode + 8 + sizeof(IdList));
-  b += map_bytes(x.equals_ic, kNode + sizeof(std::string) + sizeof(IdList));
+  b += sizeof(Extra) + ids(x.numbers) + ids(x.equals_ic);
   for (const Affix* a : {&x.prefix, &x.prefix_ic, &x.suffix, &x.suffix_ic}) {
-    b += map_bytes(a->map, kNode + sizeof(std::string) + sizeof(IdList)) + a->lengths.capacity() * 8;
+    b += ids(a->map) + a->lengths.capacity() * 8;
   }
   b += map_bytes(x.globs, kNode + sizeof(std::string) + sizeof(GlobEntry) + 64);
-  b += map_bytes(x.globs_by_head, kNode + sizeof(std::string) + 32);
+  b += x.globs_by_head.memory_bytes();
   b += x.ranges.memory_bytes();
   b += map_bytes(x.cidrs, kNode + sizeof(CidrKey) + sizeof(IdList));
   b += x.groups.capacity() * sizeof(NegativeGroup);

@@ -1,12 +1,12 @@
 // ValueIndex: for one field at one matcher state, finds which of many value sets (the lists
 // of alternatives of pattern conditions) a leaf value satisfies, without testing each set:
-// hash maps for exact values, equals-ignore-case, prefixes and suffixes (one probe per
+// flat hash maps for exact values, equals-ignore-case, prefixes and suffixes (one probe per
 // distinct length), wildcards bucketed by their literal head, an interval tree for numeric
 // ranges and per-prefix-length maps for CIDR blocks. anything-but sets are found by
 // complement: the index looks up what they exclude and reports the sets not excluded.
 //
-// Sets are known by the caller's slot ids. Not thread-safe for writes; concurrent const
-// lookups are fine.
+// Each registered set is known by a target id chosen by the caller (the matcher uses the
+// state the set leads to). Not thread-safe for writes; concurrent const lookups are fine.
 #pragma once
 
 #include <array>
@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "rules/flat_map.h"
 #include "rules/id_list.h"
 #include "rules/predicates.h"
 #include "rules/range_tree.h"
@@ -37,13 +38,14 @@ class ValueIndex {
   ValueIndex(const ValueIndex&) = delete;
   ValueIndex& operator=(const ValueIndex&) = delete;
 
-  // Registers set `slot` whose alternatives are `alts` (kinds `is` and `is_not`).
-  void add(uint32_t slot, const std::vector<Alternative>& alts);
+  // Registers the set with alternatives `alts` (kinds `is` and `is_not`) under `target`
+  // (below 2^31).
+  void add(uint32_t target, const std::vector<Alternative>& alts);
   // Unregisters it; `alts` must be what add() was given.
-  void remove(uint32_t slot, const std::vector<Alternative>& alts);
+  void remove(uint32_t target, const std::vector<Alternative>& alts);
 
-  // Calls emit(slot) for every registered set that holds on the leaf; a slot may be reported
-  // more than once. `scratch` is working memory.
+  // Calls emit(target) for every registered set that holds on the leaf; a target may be
+  // reported more than once. `scratch` is working memory.
   template <class Emit>
   void lookup(LeafForms& leaf, std::vector<uint32_t>& scratch, Emit&& emit) const;
 
@@ -53,7 +55,7 @@ class ValueIndex {
   static constexpr uint32_t kNegative = 0x80000000u;  // target bit: an anything-but group
 
   struct Affix {
-    StringMap<IdList> map;
+    FlatMap<IdList> map;
     std::vector<std::pair<uint32_t, uint32_t>> lengths;  // (key length, keys), ascending
     void add(const std::string& key, uint32_t target);
     void remove(const std::string& key, uint32_t target);
@@ -76,17 +78,17 @@ class ValueIndex {
   };
   struct NegativeGroup {
     std::vector<Atom> atoms;
-    IdList slots;
+    IdList targets;
   };
   // Everything but exact strings, allocated on first use.
   struct Extra {
-    std::unordered_map<uint64_t, IdList> numbers;
-    IdList literals[3];  // true, false, null
+    FlatMap<IdList> numbers;  // by NumberBytes
+    IdList literals[3];       // true, false, null
     IdList exists;
-    StringMap<IdList> equals_ic;
+    FlatMap<IdList> equals_ic;
     Affix prefix, prefix_ic, suffix, suffix_ic;
-    StringMap<GlobEntry> globs;              // by source text
-    StringMap<std::vector<const GlobEntry*>> globs_by_head;
+    StringMap<GlobEntry> globs;  // by source text; nodes do not move
+    FlatMap<std::vector<const GlobEntry*>> globs_by_head;
     std::vector<std::pair<uint32_t, uint32_t>> glob_head_lengths;  // (head length, heads)
     RangeTree ranges;
     std::unordered_map<CidrKey, IdList, CidrHash> cidrs;
@@ -105,7 +107,7 @@ class ValueIndex {
   template <class F>
   void visit(LeafForms& leaf, F& f) const;
 
-  StringMap<IdList> strings_;
+  FlatMap<IdList> strings_;
   std::unique_ptr<Extra> extra_;
 };
 
@@ -115,8 +117,8 @@ template <class F>
 void ValueIndex::Affix::prefixes_of(std::string_view s, F& f) const {
   for (auto [len, n] : lengths) {
     if (len > s.size()) break;
-    auto it = map.find(s.substr(0, len));
-    if (it != map.end()) f(it->second);
+    std::string_view p = s.substr(0, len);
+    if (const IdList* t = map.find(p, hash_bytes(p))) f(*t);
   }
 }
 
@@ -124,8 +126,8 @@ template <class F>
 void ValueIndex::Affix::suffixes_of(std::string_view s, F& f) const {
   for (auto [len, n] : lengths) {
     if (len > s.size()) break;
-    auto it = map.find(s.substr(s.size() - len));
-    if (it != map.end()) f(it->second);
+    std::string_view p = s.substr(s.size() - len);
+    if (const IdList* t = map.find(p, hash_bytes(p))) f(*t);
   }
 }
 
@@ -133,8 +135,7 @@ template <class F>
 void ValueIndex::visit(LeafForms& leaf, F& f) const {
   const LeafValue& v = leaf.value();
   if (v.type == LeafValue::Type::string && !strings_.empty()) {
-    auto it = strings_.find(v.str);
-    if (it != strings_.end()) f(it->second);
+    if (const IdList* t = strings_.find(v.str, leaf.hash())) f(*t);
   }
   if (!extra_) return;
   const Extra& x = *extra_;
@@ -146,8 +147,7 @@ void ValueIndex::visit(LeafForms& leaf, F& f) const {
       if (!x.equals_ic.empty() || !x.prefix_ic.map.empty() || !x.suffix_ic.map.empty()) {
         const std::string& folded = leaf.folded();
         if (!x.equals_ic.empty()) {
-          auto it = x.equals_ic.find(folded);
-          if (it != x.equals_ic.end()) f(it->second);
+          if (const IdList* t = x.equals_ic.find(folded, leaf.folded_hash())) f(*t);
         }
         if (!x.prefix_ic.map.empty()) x.prefix_ic.prefixes_of(folded, f);
         if (!x.suffix_ic.map.empty()) x.suffix_ic.suffixes_of(folded, f);
@@ -155,9 +155,10 @@ void ValueIndex::visit(LeafForms& leaf, F& f) const {
       if (!x.globs.empty()) {
         for (auto [len, n] : x.glob_head_lengths) {
           if (len > v.str.size()) break;
-          auto it = x.globs_by_head.find(v.str.substr(0, len));
-          if (it == x.globs_by_head.end()) continue;
-          for (const GlobEntry* g : it->second) {
+          std::string_view head = v.str.substr(0, len);
+          const auto* bucket = x.globs_by_head.find(head, hash_bytes(head));
+          if (!bucket) continue;
+          for (const GlobEntry* g : *bucket) {
             if (g->glob.matches(v.str)) f(g->targets);
           }
         }
@@ -175,8 +176,7 @@ void ValueIndex::visit(LeafForms& leaf, F& f) const {
     }
     case LeafValue::Type::number: {
       if (!x.numbers.empty()) {
-        auto it = x.numbers.find(number_key(v.num));
-        if (it != x.numbers.end()) f(it->second);
+        if (const IdList* t = x.numbers.find(NumberBytes(v.num).view(), leaf.hash())) f(*t);
       }
       if (!x.ranges.empty()) x.ranges.query(v.num, f);
       break;
@@ -205,7 +205,7 @@ void ValueIndex::lookup(LeafForms& leaf, std::vector<uint32_t>& scratch, Emit&& 
     bool excluded = false;
     for (uint32_t hit : scratch) excluded |= hit == g;
     if (excluded) continue;
-    for (uint32_t slot : extra_->groups[g].slots) emit(slot);
+    for (uint32_t t : extra_->groups[g].targets) emit(t);
   }
 }
 
