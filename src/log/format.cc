@@ -20,12 +20,18 @@ BatchHeader decode_header(const char* p) {
 
 std::string_view batch_check_name(BatchCheck c) {
   switch (c) {
-    case BatchCheck::ok: return "ok";
-    case BatchCheck::bad_length: return "bad length field";
-    case BatchCheck::bad_magic: return "bad magic byte";
-    case BatchCheck::truncated: return "truncated batch";
-    case BatchCheck::bad_crc: return "CRC32C mismatch";
-    case BatchCheck::bad_records: return "record lengths do not fill the batch";
+    case BatchCheck::ok:
+      return "ok";
+    case BatchCheck::bad_length:
+      return "bad length field";
+    case BatchCheck::bad_magic:
+      return "bad magic byte";
+    case BatchCheck::truncated:
+      return "truncated batch";
+    case BatchCheck::bad_crc:
+      return "CRC32C mismatch";
+    case BatchCheck::bad_records:
+      return "record lengths do not fill the batch";
   }
   return "unknown";
 }
@@ -85,8 +91,8 @@ void seal_batch(std::string& batch, uint64_t base_offset, int64_t time_ms) {
   store<uint32_t>(b + 4, crc32c(b + 8, batch.size() - 8));
 }
 
-void encode_batch(std::span<const std::string_view> payloads, uint64_t base_offset,
-                  int64_t time_ms, std::string& out) {
+void encode_batch(std::span<const std::string_view> payloads, uint64_t base_offset, int64_t time_ms,
+                  std::string& out) {
   encode_records(payloads, out);
   seal_batch(out, base_offset, time_ms);
 }
@@ -94,9 +100,15 @@ void encode_batch(std::span<const std::string_view> payloads, uint64_t base_offs
 static std::string name_with(uint64_t base, std::string_view ext) {
   return fmt::format("{:020d}.{}", base, ext);
 }
-std::string segment_name(uint64_t base) { return name_with(base, "log"); }
-std::string index_name(uint64_t base) { return name_with(base, "index"); }
-std::string time_index_name(uint64_t base) { return name_with(base, "timeindex"); }
+std::string segment_name(uint64_t base) {
+  return name_with(base, "log");
+}
+std::string index_name(uint64_t base) {
+  return name_with(base, "index");
+}
+std::string time_index_name(uint64_t base) {
+  return name_with(base, "timeindex");
+}
 
 bool parse_file_name(std::string_view name, std::string_view ext, uint64_t& base_offset) {
   if (name.size() != 21 + ext.size() || name[20] != '.' || name.substr(21) != ext) return false;

@@ -32,8 +32,8 @@ inline constexpr uint8_t kMagic = 0xE1;
 // refused. Keeps segment positions within 32 bits.
 inline constexpr uint32_t kMaxBatchBytes = 256u << 20;
 
-inline constexpr size_t kOffsetEntryBytes = 8;   // u32 relative offset, u32 position
-inline constexpr size_t kTimeEntryBytes = 12;    // i64 time_ms, u32 relative offset
+inline constexpr size_t kOffsetEntryBytes = 8;  // u32 relative offset, u32 position
+inline constexpr size_t kTimeEntryBytes = 12;   // i64 time_ms, u32 relative offset
 
 template <class T>
 inline T load(const char* p) {
@@ -78,8 +78,8 @@ BatchCheck check_batch(const char* p, size_t available);
 size_t batch_bytes(std::span<const std::string_view> payloads);
 
 // Writes the batch into `out` (resized to batch_bytes): header with CRC over the rest.
-void encode_batch(std::span<const std::string_view> payloads, uint64_t base_offset,
-                  int64_t time_ms, std::string& out);
+void encode_batch(std::span<const std::string_view> payloads, uint64_t base_offset, int64_t time_ms,
+                  std::string& out);
 // The same in two steps, so the records can be laid out before the offset is known:
 // encode_records fills everything but base offset, time and CRC; seal_batch sets those.
 void encode_records(std::span<const std::string_view> payloads, std::string& out);
@@ -98,8 +98,8 @@ void for_each_record(const char* batch, Fn&& fn) {
 }
 
 // Segment and index file names: the base offset as 20 decimal digits.
-std::string segment_name(uint64_t base_offset);  // "00000000000000000042.log"
-std::string index_name(uint64_t base_offset);    // "... .index"
+std::string segment_name(uint64_t base_offset);     // "00000000000000000042.log"
+std::string index_name(uint64_t base_offset);       // "... .index"
 std::string time_index_name(uint64_t base_offset);  // "... .timeindex"
 // Parses "<20 digits>.<ext>" into the base offset; false for any other name.
 bool parse_file_name(std::string_view name, std::string_view ext, uint64_t& base_offset);

@@ -94,9 +94,9 @@ TEST(FormatTest, FileNamesCarryTheBaseOffsetInTwentyDigits) {
   EXPECT_EQ(base, 1234u);
   EXPECT_TRUE(parse_file_name("18446744073709551615.log", "log", base));
   EXPECT_EQ(base, UINT64_MAX);
-  for (const char* bad : {"0000000000000001234.log", "00000000000000001234.index",
-                          "0000000000000000123x.log", "99999999999999999999.log", "x.log",
-                          "00000000000000001234.log.tmp"}) {
+  for (const char* bad :
+       {"0000000000000001234.log", "00000000000000001234.index", "0000000000000000123x.log",
+        "99999999999999999999.log", "x.log", "00000000000000001234.log.tmp"}) {
     EXPECT_FALSE(parse_file_name(bad, "log", base)) << bad;
   }
 }

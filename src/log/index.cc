@@ -66,7 +66,9 @@ Result<std::string> IndexBytes::read_file(const std::filesystem::path& path) {
 
 // ---- offset index ----
 
-size_t OffsetIndex::size() const { return bytes_.bytes().size() / kOffsetEntryBytes; }
+size_t OffsetIndex::size() const {
+  return bytes_.bytes().size() / kOffsetEntryBytes;
+}
 
 OffsetEntry OffsetIndex::at(size_t i) const {
   const char* p = bytes_.bytes().data() + i * kOffsetEntryBytes;
@@ -110,7 +112,9 @@ bool OffsetIndex::valid(std::string_view bytes, uint64_t file_bytes, uint64_t re
 
 // ---- time index ----
 
-size_t TimeIndex::size() const { return bytes_.bytes().size() / kTimeEntryBytes; }
+size_t TimeIndex::size() const {
+  return bytes_.bytes().size() / kTimeEntryBytes;
+}
 
 TimeEntry TimeIndex::at(size_t i) const {
   const char* p = bytes_.bytes().data() + i * kTimeEntryBytes;

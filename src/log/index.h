@@ -32,7 +32,9 @@ class IndexBytes {
   // Reads the whole file into memory.
   static Result<std::string> read_file(const std::filesystem::path& path);
 
-  std::string_view bytes() const { return mapped_ ? std::string_view(mapped_, mapped_size_) : owned_; }
+  std::string_view bytes() const {
+    return mapped_ ? std::string_view(mapped_, mapped_size_) : owned_;
+  }
   // Appends to an in-memory index (never called on a mapped one).
   void append(const char* p, size_t n) { owned_.append(p, n); }
   bool mapped() const { return mapped_ != nullptr; }

@@ -15,7 +15,9 @@ using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
-json::object failure(const Error& e) { return json::object{{"error", e.message}}; }
+json::object failure(const Error& e) {
+  return json::object{{"error", e.message}};
+}
 
 double percentile_us(std::vector<int64_t>& ns, double q) {
   if (ns.empty()) return 0;

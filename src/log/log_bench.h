@@ -13,12 +13,12 @@
 namespace eddy::log {
 
 struct BenchAppendOptions {
-  size_t event_bytes = 100;    // payload bytes of each event
-  size_t batch = 100;          // events per append() call
-  uint64_t events = 0;         // events to append in all; 0: run for duration_ms
+  size_t event_bytes = 100;     // payload bytes of each event
+  size_t batch = 100;           // events per append() call
+  uint64_t events = 0;          // events to append in all; 0: run for duration_ms
   uint64_t duration_ms = 3000;  // used when events == 0
-  unsigned threads = 1;        // publishers; each waits for its append to be durable
-  Durability durability;       // default `always`
+  unsigned threads = 1;         // publishers; each waits for its append to be durable
+  Durability durability;        // default `always`
   uint64_t segment_bytes = 128ull << 20;
 };
 

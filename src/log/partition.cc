@@ -58,9 +58,12 @@ Result<Durability> Durability::parse(std::string_view text) {
 
 std::string Durability::to_string() const {
   switch (mode) {
-    case Mode::always: return "always";
-    case Mode::never: return "never";
-    case Mode::interval: return fmt::format("interval:{}", interval.count());
+    case Mode::always:
+      return "always";
+    case Mode::never:
+      return "never";
+    case Mode::interval:
+      return fmt::format("interval:{}", interval.count());
   }
   return "always";
 }
@@ -181,8 +184,8 @@ Status PartitionImpl::open() {
     if (format::parse_file_name(name, "log", base)) {
       bases.push_back(base);
     } else if (format::parse_file_name(name, "index", base) ||
-               format::parse_file_name(name, "timeindex", base) ||
-               name.ends_with(".index.tmp") || name.ends_with(".timeindex.tmp")) {
+               format::parse_file_name(name, "timeindex", base) || name.ends_with(".index.tmp") ||
+               name.ends_with(".timeindex.tmp")) {
       leftovers.push_back(entry.path());
     }
   }
@@ -205,8 +208,8 @@ Status PartitionImpl::open() {
     segments_.push_back(std::move(*seg));
   } else {
     for (size_t i = 0; i + 1 < bases.size(); ++i) {
-      auto seg = Segment::open_closed(opts_.dir, bases[i], bases[i + 1],
-                                      opts_.index_interval_bytes, sync);
+      auto seg =
+          Segment::open_closed(opts_.dir, bases[i], bases[i + 1], opts_.index_interval_bytes, sync);
       if (!seg) return std::move(seg).error();
       segments_.push_back(std::move(*seg));
     }
@@ -262,9 +265,10 @@ PartitionImpl::~PartitionImpl() {
 
 void PartitionImpl::fail_locked(const Error& e) {
   if (failed_.load()) return;
-  failure_ = fmt::format("partition {} stopped accepting writes after a failed write or "
-                         "fsync ({}); fix the disk and restart the server",
-                         opts_.dir.string(), e.message);
+  failure_ = fmt::format(
+      "partition {} stopped accepting writes after a failed write or "
+      "fsync ({}); fix the disk and restart the server",
+      opts_.dir.string(), e.message);
   failed_.store(true, std::memory_order_release);
   spdlog::error("log: {}", failure_);
 }
@@ -382,7 +386,9 @@ void PartitionImpl::when_durable(uint64_t end_offset, std::function<void(Status)
   }
 }
 
-Status PartitionImpl::sync() { return sync_now(); }
+Status PartitionImpl::sync() {
+  return sync_now();
+}
 
 Status PartitionImpl::sync_now() {
   std::vector<Waiter> ready;
@@ -576,8 +582,8 @@ Result<ReadResult> PartitionImpl::read(uint64_t offset, size_t max_records,
             full = true;
             return;
           }
-          picks.push_back({o, h.time_ms, batch_at + static_cast<size_t>(payload.data() - p),
-                           payload.size()});
+          picks.push_back(
+              {o, h.time_ms, batch_at + static_cast<size_t>(payload.data() - p), payload.size()});
           taken_bytes += payload.size();
           offset = o + 1;
         });
@@ -631,9 +637,10 @@ uint64_t PartitionImpl::offset_for_time(int64_t time_ms) const {
     if (h.time_ms >= time_ms) return std::min(h.base_offset, visible);
     pos += h.length;
   }
-  spdlog::warn("log {}: time lookup for {} ms did not find its batch; answering the index "
-               "entry {}",
-               seg->path().string(), time_ms, scan_from);
+  spdlog::warn(
+      "log {}: time lookup for {} ms did not find its batch; answering the index "
+      "entry {}",
+      seg->path().string(), time_ms, scan_from);
   return std::min(scan_from, visible);
 }
 
@@ -651,8 +658,8 @@ Status PartitionImpl::enforce_retention() {
       const Segment& oldest = *segments_.front();
       bool expired = opts_.retention_ms >= 0 &&
                      (oldest.empty() || oldest.max_time_ms() < now - opts_.retention_ms);
-      bool over = opts_.retention_bytes >= 0 &&
-                  total_bytes_ > static_cast<uint64_t>(opts_.retention_bytes);
+      bool over =
+          opts_.retention_bytes >= 0 && total_bytes_ > static_cast<uint64_t>(opts_.retention_bytes);
       if (!expired && !over) break;
       total_bytes_ -= oldest.size();
       std::erase(unsynced_, segments_.front());  // no point syncing what goes
@@ -671,8 +678,8 @@ Status PartitionImpl::enforce_retention() {
   return io::fsync_dir(opts_.dir);
 }
 
-Status PartitionImpl::reconfigure(Durability durability, int64_t segment_ms,
-                                  int64_t retention_ms, int64_t retention_bytes) {
+Status PartitionImpl::reconfigure(Durability durability, int64_t segment_ms, int64_t retention_ms,
+                                  int64_t retention_bytes) {
   if (segment_ms <= 0) {
     return make_error(Errc::invalid_argument,
                       fmt::format("segment_ms {} must be positive", segment_ms));

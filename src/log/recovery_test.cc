@@ -130,7 +130,8 @@ TEST_F(RecoveryTest, BadLengthFieldEndsTheLog) {
 TEST_F(RecoveryTest, LengthPointingPastTheFileEndsTheLog) {
   write_batches(3);
   std::string field(4, '\0');
-  format::store<uint32_t>(field.data(), static_cast<uint32_t>(file_bytes_ - batch_starts_[2] + 100));
+  format::store<uint32_t>(field.data(),
+                          static_cast<uint32_t>(file_bytes_ - batch_starts_[2] + 100));
   patch(active_log(), batch_starts_[2], field);
   expect_recovered_to(6, batch_starts_[2]);
 }

@@ -35,8 +35,8 @@ Result<std::shared_ptr<Segment>> Segment::create(const fs::path& dir, uint64_t b
 }
 
 Result<std::shared_ptr<Segment>> Segment::open_closed(const fs::path& dir, uint64_t base,
-                                                      uint64_t next_base,
-                                                      uint32_t index_interval, bool sync) {
+                                                      uint64_t next_base, uint32_t index_interval,
+                                                      bool sync) {
   fs::path path = dir / format::segment_name(base);
   auto f = io::open_file(path, O_RDONLY);
   if (!f) return std::move(f).error();
@@ -84,14 +84,16 @@ Result<std::shared_ptr<Segment>> Segment::open_closed(const fs::path& dir, uint6
     }
   }
 
-  spdlog::warn("log {}: index files missing or invalid; rebuilding them by scanning", path.string());
+  spdlog::warn("log {}: index files missing or invalid; rebuilding them by scanning",
+               path.string());
   auto damage = seg->scan(*file_bytes);
   if (!damage) return std::move(damage).error();
   if (!damage->empty() || seg->end_offset() != next_base) {
-    spdlog::warn("log {}: closed segment holds offsets [{}, {}) of the expected [{}, {}){}{}; "
-                 "the rest is unreadable",
-                 path.string(), base, seg->end_offset(), base, next_base,
-                 damage->empty() ? "" : ": ", *damage);
+    spdlog::warn(
+        "log {}: closed segment holds offsets [{}, {}) of the expected [{}, {}){}{}; "
+        "the rest is unreadable",
+        path.string(), base, seg->end_offset(), base, next_base, damage->empty() ? "" : ": ",
+        *damage);
   }
   Status sealed = seg->write_indexes(sync);
   if (sealed) sealed = seg->map_indexes();
@@ -139,8 +141,8 @@ Result<std::string> Segment::scan(uint64_t file_bytes) {
   // this one is checked (a cold 128 MiB segment scans at disk speed, not request latency).
   ::posix_fadvise(fd(), 0, 0, POSIX_FADV_SEQUENTIAL);
   auto fill = [&](uint64_t pos, size_t need) -> Status {
-    size_t want = static_cast<size_t>(std::min<uint64_t>(std::max(kScanChunkBytes, need),
-                                                         file_bytes - pos));
+    size_t want =
+        static_cast<size_t>(std::min<uint64_t>(std::max(kScanChunkBytes, need), file_bytes - pos));
     if (pos + want < file_bytes) {
       ::posix_fadvise(fd(), static_cast<off_t>(pos + want), kScanChunkBytes, POSIX_FADV_WILLNEED);
     }
@@ -233,7 +235,8 @@ Status Segment::map_indexes() {
 
 Status Segment::sync_files() const {
   if (auto s = io::fdatasync_file(fd(), path_); !s) return s;
-  for (const fs::path& p : {dir_ / format::index_name(base_), dir_ / format::time_index_name(base_)}) {
+  for (const fs::path& p :
+       {dir_ / format::index_name(base_), dir_ / format::time_index_name(base_)}) {
     int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       if (errno == ENOENT) continue;

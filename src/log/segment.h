@@ -23,8 +23,8 @@ namespace eddy::log {
 class Segment {
  public:
   // Creates an empty segment file named after `base` (fails if it exists).
-  static Result<std::shared_ptr<Segment>> create(const std::filesystem::path& dir,
-                                                 uint64_t base, uint32_t index_interval);
+  static Result<std::shared_ptr<Segment>> create(const std::filesystem::path& dir, uint64_t base,
+                                                 uint32_t index_interval);
   // Opens a closed segment whose successor starts at `next_base`. Its index files are used
   // when valid; otherwise the segment is scanned and they are rewritten.
   static Result<std::shared_ptr<Segment>> open_closed(const std::filesystem::path& dir,

@@ -38,9 +38,9 @@ Status check_name(std::string_view name) {
 
 Status check_config(const TopicConfig& c) {
   if (c.partitions < 1 || c.partitions > kMaxPartitions) {
-    return make_error(Errc::invalid_argument,
-                      fmt::format("partitions {} is out of range; use 1 to {}", c.partitions,
-                                  kMaxPartitions));
+    return make_error(
+        Errc::invalid_argument,
+        fmt::format("partitions {} is out of range; use 1 to {}", c.partitions, kMaxPartitions));
   }
   return {};
 }

@@ -130,8 +130,8 @@ TEST_F(TopicStoreTest, RemoveOrphansDeletesWhatTheCatalogDoesNotKnow) {
 
 TEST_F(TopicStoreTest, NamesThatCouldEscapeTheDataDirectoryAreRefused) {
   TopicConfig c;
-  const std::vector<std::string> names{"",    "..",      ".", "../x", "a/b", ".hidden",
-                                       std::string(201, 'a'), std::string("nul\0l", 5)};
+  const std::vector<std::string> names{
+      "", "..", ".", "../x", "a/b", ".hidden", std::string(201, 'a'), std::string("nul\0l", 5)};
   for (const std::string& bad : names) {
     auto t = store_->open(bad, c);
     ASSERT_FALSE(t.ok()) << bad;
@@ -157,7 +157,7 @@ TEST_F(TopicStoreTest, ReconfigureSwapsTheConfigAndKeepsThePartitions) {
   EXPECT_EQ((*r)->config().retention_bytes, 1);
   EXPECT_EQ((*r)->config().durability->to_string(), "interval:50");
   EXPECT_EQ(store_->find("conf"), *r);
-  EXPECT_EQ(&(*r)->partition(0), &part);  // same partition objects
+  EXPECT_EQ(&(*r)->partition(0), &part);       // same partition objects
   EXPECT_EQ(t->config().retention_bytes, -1);  // the old object is unchanged
   EXPECT_EQ(part.end_offset(), 1000u);
   c.partitions = 2;
