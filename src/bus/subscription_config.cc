@@ -96,8 +96,7 @@ Status read_target(const json::object& t, SubscriptionConfig& c) {
     return {};
   }
   if (key == "function") {
-    return make_error(Errc::unsupported,
-                      "function targets arrive with functions; use a pull, url or topic target");
+    return invalid("function targets arrive with functions; use a pull, url or topic target");
   }
   return invalid(fmt::format("unknown target '{}': {}", std::string_view(key), kForms));
 }
@@ -176,9 +175,8 @@ Result<SubscriptionConfig> SubscriptionConfig::from_json(const json::object& bod
     c.filter = pattern->json();
   }
   if (auto it = body.find("transform"); it != body.end() && !it->value().is_null()) {
-    return make_error(Errc::unsupported,
-                      "'transform' is not supported on subscriptions yet; deliver the event "
-                      "as it is and reshape it in the consumer");
+    return invalid("'transform' is not supported on subscriptions yet; deliver the event as it "
+                   "is and reshape it in the consumer");
   }
 
   auto target = get_object(body, "target");

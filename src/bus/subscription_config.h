@@ -43,8 +43,8 @@ struct SubscriptionConfig {
   StartPosition start;
 
   // Reads a request body. Unknown fields, wrong types and out-of-range values are
-  // invalid_argument errors naming the field; a bad filter is invalid_pattern; a function
-  // target is unsupported until functions exist.
+  // invalid_argument errors naming the field; a bad filter is invalid_pattern. Function
+  // targets and `transform` are refused (invalid_argument) until they are implemented.
   static Result<SubscriptionConfig> from_json(const boost::json::object& body);
   // Every field, defaults included, in the request body's shape.
   boost::json::object to_json() const;

@@ -268,13 +268,13 @@ std::string SubscriptionManager::render_metrics() const {
   }
   struct Metric {
     std::string_view name, key, type, help;
-    double scale;
+    double divisor;
     std::string lines;
   };
   Metric metrics[] = {
       {"eddy_subscription_backlog", "backlog", "gauge", "Events not yet acked.", 1, {}},
       {"eddy_subscription_oldest_unacked_age_seconds", "oldest_unacked_age_ms", "gauge",
-       "Age of the oldest event not yet acked.", 1e-3, {}},
+       "Age of the oldest event not yet acked.", 1000, {}},
       {"eddy_subscription_in_flight", "in_flight", "gauge", "Events delivered and not yet acked.", 1, {}},
       {"eddy_subscription_deliveries_total", "deliveries", "counter", "Deliveries since start.", 1, {}},
       {"eddy_subscription_retries_total", "retries", "counter", "Redeliveries since start.", 1, {}},
@@ -286,7 +286,7 @@ std::string SubscriptionManager::render_metrics() const {
     auto st = s->stats();
     for (auto& m : metrics) {
       m.lines += fmt::format("{}{{subscription=\"{}\"}} {}\n", m.name, s->name(),
-                             st[m.key].to_number<double>() * m.scale);
+                             st[m.key].to_number<double>() / m.divisor);
     }
   }
   std::string out;
