@@ -64,6 +64,12 @@ inline uint64_t hash_bytes(std::string_view s) { return hash_bytes(s.data(), s.s
 template <class V>
 class FlatMap {
  public:
+  FlatMap() = default;
+  FlatMap(const FlatMap&) = delete;
+  FlatMap& operator=(const FlatMap&) = delete;
+  FlatMap(FlatMap&&) = default;
+  FlatMap& operator=(FlatMap&&) = default;
+
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
 
@@ -72,11 +78,15 @@ class FlatMap {
     for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
       const Entry& e = entries_[i];
       if (e.hash == 0) return nullptr;
-      if (e.hash == hash && e.key == key) return &e.value;
+      if (e.hash == hash && e.key() == key) return &e.value;
     }
   }
   V* find(std::string_view key, uint64_t hash) {
     return const_cast<V*>(static_cast<const FlatMap*>(this)->find(key, hash));
+  }
+  // Starts loading the entry a lookup of `hash` reads first.
+  void prefetch(uint64_t hash) const {
+    if (size_ != 0) __builtin_prefetch(&entries_[hash & mask_]);
   }
 
   // The value for `key`, default-constructed if missing. References stay valid until the
@@ -87,13 +97,12 @@ class FlatMap {
     for (;; i = (i + 1) & mask_) {
       Entry& e = entries_[i];
       if (e.hash == 0) break;
-      if (e.hash == hash && e.key == key) {
+      if (e.hash == hash && e.key() == key) {
         if (inserted) *inserted = false;
         return e.value;
       }
     }
-    entries_[i].hash = hash;
-    entries_[i].key.assign(key.data(), key.size());
+    entries_[i].set(hash, key);
     ++size_;
     if (inserted) *inserted = true;
     return entries_[i].value;
@@ -104,7 +113,7 @@ class FlatMap {
     size_t i = hash & mask_;
     for (;; i = (i + 1) & mask_) {
       if (entries_[i].hash == 0) return false;
-      if (entries_[i].hash == hash && entries_[i].key == key) break;
+      if (entries_[i].hash == hash && entries_[i].key() == key) break;
     }
     // Backward-shift deletion keeps probe sequences unbroken without tombstones.
     size_t hole = i;
@@ -124,23 +133,72 @@ class FlatMap {
   template <class F>
   void for_each(F&& f) const {
     for (const Entry& e : entries_) {
-      if (e.hash != 0) f(std::string_view(e.key), e.value);
+      if (e.hash != 0) f(e.key(), e.value);
     }
   }
 
   size_t memory_bytes() const {
     size_t b = entries_.capacity() * sizeof(Entry);
     for (const Entry& e : entries_) {
-      if (e.key.capacity() > 15) b += e.key.capacity() + 1;
+      if (e.len > kInline) b += e.len;
     }
     return b;
   }
 
  private:
+  // Keys up to kInline bytes live in the entry, so that for IdList values an entry is one
+  // 64-byte cache line and a lookup reads nothing else.
+  static constexpr uint32_t kInline = 36;
   struct Entry {
     uint64_t hash = 0;  // 0: empty
-    std::string key;
+    uint32_t len = 0;
+    union {
+      char inline_key[kInline];
+      char* heap_key;
+    };
     V value{};
+
+    Entry() : inline_key{} {}
+    Entry(Entry&& o) noexcept : hash(o.hash), len(o.len), value(std::move(o.value)) { take_key(o); }
+    Entry& operator=(Entry&& o) noexcept {
+      if (this != &o) {
+        free_key();
+        hash = o.hash;
+        len = o.len;
+        value = std::move(o.value);
+        take_key(o);
+      }
+      return *this;
+    }
+    ~Entry() { free_key(); }
+
+    std::string_view key() const { return {len > kInline ? heap_key : inline_key, len}; }
+    void set(uint64_t h, std::string_view k) {
+      free_key();
+      hash = h;
+      len = static_cast<uint32_t>(k.size());
+      if (len > kInline) {
+        heap_key = new char[len];
+        std::memcpy(heap_key, k.data(), len);
+      } else {
+        std::memcpy(inline_key, k.data(), len);
+      }
+    }
+
+   private:
+    void take_key(Entry& o) {
+      if (len > kInline) {
+        heap_key = o.heap_key;
+      } else {
+        std::memcpy(inline_key, o.inline_key, kInline);
+      }
+      o.len = 0;
+      o.hash = 0;
+    }
+    void free_key() {
+      if (len > kInline) delete[] heap_key;
+      len = 0;
+    }
   };
   void grow() {
     size_t cap = entries_.empty() ? 8 : entries_.size() * 2;

@@ -113,7 +113,7 @@ struct Scratch {
     Span constraint;  // in `constraints`
     bool dirty;       // loose walk: reached through a list-bound leaf
   };
-  std::vector<Candidate> stack;
+  std::vector<Candidate> stack;  // the walk's queue
   std::vector<Binding> constraints;
   std::vector<uint32_t> clean_stamp, any_stamp;  // per state
   uint32_t epoch = 0;
@@ -218,7 +218,7 @@ struct Matcher::Impl {
   struct State {
     Edge first_edge;  // first_edge.field == kNone: no edges
     std::vector<Edge> more_edges;
-    std::vector<uint64_t> accepts;
+    RuleIds accepts;
 
     size_t edge_count() const { return first_edge.field == kNone ? 0 : 1 + more_edges.size(); }
     Edge& edge(size_t i) { return i == 0 ? first_edge : more_edges[i - 1]; }
@@ -554,8 +554,7 @@ struct Matcher::Impl {
         const Edge& e = cur.edge(find_edge(cur, st.field));
         path.push_back(st.set == kAbsent ? e.absent_next : e.slot(find_slot(e, st.set)).next);
       }
-      auto& acc = states[path.back()].accepts;
-      acc.erase(std::find(acc.begin(), acc.end(), rule_id));
+      states[path.back()].accepts.erase(rule_id);
       for (size_t i = steps.size(); i-- > 0;) retract(path[i], steps[i]);
       for (const Step& st : steps) release_step_refs(st);
     }
@@ -714,6 +713,21 @@ struct Matcher::Impl {
     for (const Slot& slot : edge.more_slots) test(slot);
   }
 
+  // A state with several indexed edges (the start state above all) looks up several
+  // values in large tables: start loading all their first entries before using any, so the
+  // memory accesses overlap instead of queueing.
+  void prefetch_lookups(const State& st, Scratch& sc) const {
+    for (size_t ei = 0, ne = st.edge_count(); ei < ne; ++ei) {
+      const Edge& edge = st.edge(ei);
+      if (!edge.big) continue;
+      uint32_t l = sc.head[edge.field];
+      if (l == kNone) continue;
+      Leaf& leaf = sc.leaves[l];
+      if (leaf.hash == 0) leaf.hash = leaf_hash(leaf.value);
+      edge.big->index.prefetch(leaf.value.type, leaf.hash);
+    }
+  }
+
   static bool compatible(const Scratch& sc, Span constraint, Span trail) {
     for (uint32_t i = 0; i < trail.len; ++i) {
       const Binding& b = sc.trails[trail.off + i];
@@ -746,11 +760,13 @@ struct Matcher::Impl {
     sc.constraints.clear();
     sc.stack.push_back({kRootState, {}, false});
     sc.clean_stamp[kRootState] = sc.epoch;
-    while (!sc.stack.empty()) {
-      Scratch::Candidate cand = sc.stack.back();
-      sc.stack.pop_back();
+    // First in, first out: the walk advances many paths in turn, so the state prefetched
+    // when a candidate is queued has arrived by the time the candidate is taken.
+    for (size_t next = 0; next < sc.stack.size(); ++next) {
+      Scratch::Candidate cand = sc.stack[next];
       const State& st = states[cand.state];
       for (uint64_t r : st.accepts) out.push_back(r);
+      if (st.edge_count() > 1) prefetch_lookups(st, sc);
       for (size_t ei = 0, ne = st.edge_count(); ei < ne; ++ei) {
         const Edge& edge = st.edge(ei);
         uint32_t l = sc.head[edge.field];
@@ -778,7 +794,7 @@ struct Matcher::Impl {
             for (uint32_t n : sc.hits) {
               if (sc.clean_stamp[n] == sc.epoch) continue;
               sc.clean_stamp[n] = sc.epoch;
-              __builtin_prefetch(&states[n]);  // overlap the fetch with other candidates' work
+              __builtin_prefetch(&states[n]);
               sc.stack.push_back({n, {}, false});
             }
             continue;
@@ -786,6 +802,7 @@ struct Matcher::Impl {
           Span merged = merge(sc, cand.constraint, leaf.trail);
           for (uint32_t n : sc.hits) {
             if (budget-- == 0) return false;
+            __builtin_prefetch(&states[n]);
             sc.stack.push_back({n, merged, false});
           }
         }
@@ -800,7 +817,7 @@ struct Matcher::Impl {
   void walk_loose(std::string_view event_json, Scratch& sc, std::vector<uint64_t>& out) const {
     sc.stack.clear();
     sc.verify.clear();
-    auto push = [&sc](uint32_t n, bool dirty) {
+    auto push = [this, &sc](uint32_t n, bool dirty) {
       if (!dirty) {
         if (sc.clean_stamp[n] == sc.epoch) return;
         sc.clean_stamp[n] = sc.epoch;
@@ -808,12 +825,12 @@ struct Matcher::Impl {
         return;
       }
       sc.any_stamp[n] = sc.epoch;
+      __builtin_prefetch(&states[n]);
       sc.stack.push_back({n, {}, dirty});
     };
     push(kRootState, false);
-    while (!sc.stack.empty()) {
-      Scratch::Candidate cand = sc.stack.back();
-      sc.stack.pop_back();
+    for (size_t next = 0; next < sc.stack.size(); ++next) {
+      Scratch::Candidate cand = sc.stack[next];
       const State& st = states[cand.state];
       auto& dest = cand.dirty ? sc.verify : out;
       for (uint64_t r : st.accepts) dest.push_back(r);
@@ -909,7 +926,7 @@ struct Matcher::Impl {
                sets.capacity() * sizeof(SetDef);
     for (const State& st : states) {
       s.edges += st.edge_count();
-      b += st.more_edges.capacity() * sizeof(Edge) + st.accepts.capacity() * sizeof(uint64_t);
+      b += st.more_edges.capacity() * sizeof(Edge) + st.accepts.heap_bytes();
       for (size_t i = 0; i < st.edge_count(); ++i) {
         const Edge& e = st.edge(i);
         b += e.more_slots.capacity() * sizeof(Slot);

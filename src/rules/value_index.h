@@ -49,6 +49,15 @@ class ValueIndex {
   template <class Emit>
   void lookup(LeafForms& leaf, std::vector<uint32_t>& scratch, Emit&& emit) const;
 
+  // Starts loading what an exact-value lookup of a leaf with this type and leaf_hash reads.
+  void prefetch(LeafValue::Type type, uint64_t hash) const {
+    if (type == LeafValue::Type::string) {
+      strings_.prefetch(hash);
+    } else if (type == LeafValue::Type::number && extra_) {
+      extra_->numbers.prefetch(hash);
+    }
+  }
+
   size_t memory_bytes() const;
 
  private:
