@@ -111,6 +111,8 @@ class PartitionImpl final : public Partition, private FlushTarget {
   Status roll_locked();
   void fail_locked(const Error& e);
   Error failure() const;
+  // Calls the listeners. A listener may destroy the partition: callers touch nothing of it
+  // afterwards.
   void notify(uint64_t visible_end);
   bool sync_enabled() const { return mode_.load(std::memory_order_acquire) != Mode::never; }
 
@@ -145,13 +147,18 @@ class PartitionImpl final : public Partition, private FlushTarget {
   uint64_t synced_end_ = 0;
   std::vector<Waiter> waiters_;
 
-  // Listeners: copy-on-write list; notifiers hold calling_mu_ shared while they call, so
-  // remove_listener can wait for calls of the old list to finish.
-  std::mutex listeners_mu_;
-  std::shared_ptr<const Listeners> listeners_ = std::make_shared<Listeners>();
-  uint64_t next_listener_id_ = 1;
-  std::atomic<size_t> listener_count_{0};
-  std::shared_mutex calling_mu_;
+  // Listeners live in a hub that a notifier keeps alive while it calls them, so a listener
+  // may release the last owner of the partition.
+  struct ListenerHub {
+    std::mutex mu;  // guards list and next_id
+    std::shared_ptr<const Listeners> list = std::make_shared<Listeners>();  // copy-on-write
+    uint64_t next_id = 1;
+    std::atomic<size_t> count{0};
+    // Held shared by notifiers while they call; remove_listener takes it exclusively to
+    // wait for calls that may hold the old list.
+    std::shared_mutex calling;
+  };
+  const std::shared_ptr<ListenerHub> hub_ = std::make_shared<ListenerHub>();
 };
 
 Status PartitionImpl::open() {
@@ -458,37 +465,45 @@ Status PartitionImpl::sync_now() {
   return s;
 }
 
+// The hub whose listeners this thread is calling, if any.
+thread_local const void* t_notifying_hub = nullptr;
+
 uint64_t PartitionImpl::add_listener(std::function<void(uint64_t)> fn) {
-  std::lock_guard lk(listeners_mu_);
-  auto next = std::make_shared<Listeners>(*listeners_);
-  uint64_t id = next_listener_id_++;
+  std::lock_guard lk(hub_->mu);
+  auto next = std::make_shared<Listeners>(*hub_->list);
+  uint64_t id = hub_->next_id++;
   next->emplace_back(id, std::move(fn));
-  listeners_ = std::move(next);
-  listener_count_.store(listeners_->size(), std::memory_order_release);
+  hub_->list = std::move(next);
+  hub_->count.store(hub_->list->size(), std::memory_order_release);
   return id;
 }
 
 void PartitionImpl::remove_listener(uint64_t id) {
   {
-    std::lock_guard lk(listeners_mu_);
-    auto next = std::make_shared<Listeners>(*listeners_);
+    std::lock_guard lk(hub_->mu);
+    auto next = std::make_shared<Listeners>(*hub_->list);
     std::erase_if(*next, [&](const auto& l) { return l.first == id; });
-    listeners_ = std::move(next);
-    listener_count_.store(listeners_->size(), std::memory_order_release);
+    hub_->list = std::move(next);
+    hub_->count.store(hub_->list->size(), std::memory_order_release);
   }
-  // Wait for calls that may hold the old list.
-  std::unique_lock wait(calling_mu_);
+  // From inside one of our listeners, waiting would wait for ourselves.
+  if (t_notifying_hub == hub_.get()) return;
+  std::unique_lock wait(hub_->calling);  // calls that may hold the old list are done
 }
 
 void PartitionImpl::notify(uint64_t visible_end) {
-  if (listener_count_.load(std::memory_order_acquire) == 0) return;
-  std::shared_lock calling(calling_mu_);
+  if (hub_->count.load(std::memory_order_acquire) == 0) return;
+  std::shared_ptr<ListenerHub> hub = hub_;  // outlives `this` if a listener destroys it
+  std::shared_lock calling(hub->calling);
   std::shared_ptr<const Listeners> list;
   {
-    std::lock_guard lk(listeners_mu_);
-    list = listeners_;
+    std::lock_guard lk(hub->mu);
+    list = hub->list;
   }
+  const void* outer = std::exchange(t_notifying_hub, hub.get());
   for (const auto& [id, fn] : *list) fn(visible_end);
+  t_notifying_hub = outer;
+  // `this` may be gone now: touch nothing of it.
 }
 
 Result<ReadResult> PartitionImpl::read(uint64_t offset, size_t max_records,
@@ -705,8 +720,8 @@ Status PartitionImpl::reconfigure(Durability durability, int64_t segment_ms, int
     std::lock_guard lk(sync_mu_);
     waiting.swap(waiters_);
   }
-  for (Waiter& w : waiting) w.done({});
   notify(end);
+  for (Waiter& w : waiting) w.done({});  // last: may release the last owner
   return {};
 }
 

@@ -113,10 +113,12 @@ class Partition {
   // Registers `fn` to be called, without the partition's locks held, each time visible_end
   // advances, with the new value. It runs on the appending thread (interval, never) or the
   // flusher's thread (always); calls may overlap and may arrive out of order, so treat the
-  // value as "visible_end is at least this". It must not block, call remove_listener or
-  // destroy the partition. Returns an id for remove_listener.
+  // value as "visible_end is at least this". It must not block. It may read, remove
+  // listeners and release the last owner of the partition. Returns an id for
+  // remove_listener.
   virtual uint64_t add_listener(std::function<void(uint64_t visible_end)> fn) = 0;
-  // Unregisters a listener; once it returns the listener is not running and will not run.
+  // Unregisters a listener; once it returns the listener is not running and will not run
+  // (called from inside a listener of this partition, only the latter: it does not wait).
   virtual void remove_listener(uint64_t id) = 0;
 
   // Fsyncs everything written so far.

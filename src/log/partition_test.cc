@@ -399,3 +399,39 @@ TEST_F(PartitionTest, OpenFailsClearlyWhenTheDirectoryCannotBeMade) {
 
 }  // namespace
 }  // namespace eddy::log
+
+namespace eddy::log {
+namespace {
+
+TEST_F(PartitionTest, AListenerMayRemoveItself) {
+  auto p = open();
+  std::atomic<int> calls{0};
+  uint64_t id = 0;
+  id = p->add_listener([&](uint64_t) {
+    ++calls;
+    p->remove_listener(id);  // must not wait for its own call
+  });
+  append_records(*p, 1);
+  append_records(*p, 1);
+  EXPECT_EQ(calls.load(), 1);
+}
+
+TEST_F(PartitionTest, AListenerMayReleaseTheLastOwner) {
+  auto holder = std::make_shared<std::unique_ptr<Partition>>(open());
+  Partition* p = holder->get();
+  std::atomic<bool> released{false};
+  p->add_listener([holder, &released](uint64_t) mutable {
+    if (holder && *holder) {
+      holder->reset();  // the partition is destroyed inside its own notification
+      released = true;
+    }
+  });
+  holder.reset();
+  append_records(*p, 1);
+  EXPECT_TRUE(released.load());
+  auto again = open();
+  EXPECT_EQ(again->end_offset(), 1u);
+}
+
+}  // namespace
+}  // namespace eddy::log
