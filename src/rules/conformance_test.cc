@@ -323,6 +323,14 @@ const Case kCases[] = {
   {"every kind in one list", R"({"data":{"state":["x",1,true,null,{"prefix":"q"},{"suffix":"q"},{"equals-ignore-case":"q"},{"wildcard":"q*"},{"numeric":[">",0]},{"cidr":"1.0.0.0/8"},{"anything-but":"running"}]}})", nullptr, false},
   {"every kind in one list, one holds", R"({"data":{"state":["x",1,true,null,{"prefix":"q"},{"suffix":"ing"},{"equals-ignore-case":"q"},{"wildcard":"q*"},{"numeric":[">",0]},{"cidr":"1.0.0.0/8"},{"anything-but":"running"}]}})", nullptr, true},
 
+  // Numbers beyond 64-bit integers or the double range are valid JSON: they are read as the
+  // nearest double and do not stop the rest of the event from matching.
+  {"huge integer elsewhere", R"({"data":{"state":["running"]}})", R"({"data":{"state":"running","n":123456789012345678901234567890}})", true},
+  {"huge integer compares by value", R"({"data":{"n":[{"numeric":[">",1e29,"<",2e29]}]}})", R"({"data":{"n":123456789012345678901234567890}})", true},
+  {"huge integer equals its double", R"({"data":{"n":[123456789012345678901234567890]}})", R"({"data":{"n":1.2345678901234568e29}})", true},
+  {"exponent beyond double range", R"({"data":{"n":[{"numeric":[">",1e300]}]}})", R"({"data":{"n":1e400}})", true},
+  {"negative exponent beyond range", R"({"data":{"n":[{"numeric":["<",-1e300]}]}})", R"({"data":{"n":-1e400}})", true},
+
   // Events that are not JSON objects match nothing.
   {"event is an array", R"({"type":[{"exists":false}]})", R"([1,2])", false},
   {"event is not JSON", R"({"type":[{"exists":false}]})", R"({"type":)", false},

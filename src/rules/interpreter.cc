@@ -1,5 +1,7 @@
 #include "rules/interpreter.h"
 
+#include "rules/event_json.h"
+
 #include <simdjson.h>
 
 #include <map>
@@ -223,7 +225,8 @@ bool conj_holds(const Conj& conj, element root) {
 
 bool parse_event(std::string_view event_json, simdjson::dom::parser& parser, element& root,
                  std::string* why) {
-  auto err = parser.parse(event_json.data(), event_json.size()).get(root);
+  thread_local std::string buffer;
+  auto err = parse_lenient_json(parser, event_json, false, buffer, root);
   if (err) {
     if (why) *why = std::string("the event is not valid JSON: ") + simdjson::error_message(err);
     return false;

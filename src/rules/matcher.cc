@@ -8,6 +8,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "rules/event_json.h"
 #include "rules/interpreter.h"
 #include "rules/value_index.h"
 
@@ -117,7 +118,8 @@ struct Scratch {
   std::vector<Binding> constraints;
   std::vector<uint32_t> clean_stamp, any_stamp;  // per state
   uint32_t epoch = 0;
-  std::vector<uint32_t> hits;
+  std::vector<uint32_t> hits;       // next states from one leaf
+  std::vector<uint32_t> collected;  // next states from all unbound leaves of one edge
   std::vector<uint32_t> negatives;
   std::vector<uint64_t> verify;
 
@@ -586,15 +588,8 @@ struct Matcher::Impl {
   // stage 1 and 2 are dispatched at run time to the best kernel for the CPU), then walks
   // only the parts of it that some rule's field paths lead into.
   bool extract(std::string_view json, Scratch& sc) const {
-    const char* data = json.data();
-    if (!padding_readable(json)) {
-      size_t capacity = json.size() + simdjson::SIMDJSON_PADDING;
-      if (sc.buffer.capacity() < capacity) sc.buffer.reserve(capacity);
-      sc.buffer.assign(json.data(), json.size());
-      data = sc.buffer.data();
-    }
     simdjson::dom::element root;
-    if (sc.parser.parse(data, json.size(), false).get(root)) return false;
+    if (parse_lenient_json(sc.parser, json, padding_readable(json), sc.buffer, root)) return false;
     if (root.type() != simdjson::dom::element_type::OBJECT) return false;
     extract_object(simdjson::dom::object(root), kRootNode, Span{}, sc);
     return true;
@@ -754,12 +749,15 @@ struct Matcher::Impl {
 
   // The exact walk: candidates carry their list bindings. Returns false when it gave up
   // because the event needs more than the budget of list-bound candidates.
+  //
+  // The automaton is a trie: a state has one parent edge, so without list bindings it can
+  // only be reached twice through two values of the same field (a list in the event). The
+  // hits of one edge are therefore de-duplicated locally, and no visited-set is needed.
   bool walk_exact(Scratch& sc, std::vector<uint64_t>& out) const {
     size_t budget = options.array_budget;
     sc.stack.clear();
     sc.constraints.clear();
     sc.stack.push_back({kRootState, {}, false});
-    sc.clean_stamp[kRootState] = sc.epoch;
     // First in, first out: the walk advances many paths in turn, so the state prefetched
     // when a candidate is queued has arrived by the time the candidate is taken.
     for (size_t next = 0; next < sc.stack.size(); ++next) {
@@ -772,17 +770,14 @@ struct Matcher::Impl {
         uint32_t l = sc.head[edge.field];
         if (l == kNone) {
           if (edge.absent_next != kNone) {
-            if (cand.constraint.len == 0) {
-              if (sc.clean_stamp[edge.absent_next] == sc.epoch) continue;
-              sc.clean_stamp[edge.absent_next] = sc.epoch;
-            } else if (budget-- == 0) {
-              return false;
-            }
+            if (cand.constraint.len > 0 && budget-- == 0) return false;
             sc.stack.push_back({edge.absent_next, cand.constraint, false});
           }
           continue;
         }
         if (edge.live == 0) continue;
+        bool several = sc.leaves[l].next != kNone;
+        sc.collected.clear();
         for (; l != kNone; l = sc.leaves[l].next) {
           Leaf& leaf = sc.leaves[l];
           if (leaf.trail.len > 0 && cand.constraint.len > 0 && !compatible(sc, cand.constraint, leaf.trail)) {
@@ -791,12 +786,7 @@ struct Matcher::Impl {
           step(edge, leaf, sc);
           if (sc.hits.empty()) continue;
           if (leaf.trail.len == 0 && cand.constraint.len == 0) {
-            for (uint32_t n : sc.hits) {
-              if (sc.clean_stamp[n] == sc.epoch) continue;
-              sc.clean_stamp[n] = sc.epoch;
-              __builtin_prefetch(&states[n]);
-              sc.stack.push_back({n, {}, false});
-            }
+            sc.collected.insert(sc.collected.end(), sc.hits.begin(), sc.hits.end());
             continue;
           }
           Span merged = merge(sc, cand.constraint, leaf.trail);
@@ -805,6 +795,14 @@ struct Matcher::Impl {
             __builtin_prefetch(&states[n]);
             sc.stack.push_back({n, merged, false});
           }
+        }
+        if (several && sc.collected.size() > 1) {
+          std::sort(sc.collected.begin(), sc.collected.end());
+          sc.collected.erase(std::unique(sc.collected.begin(), sc.collected.end()), sc.collected.end());
+        }
+        for (uint32_t n : sc.collected) {
+          __builtin_prefetch(&states[n]);
+          sc.stack.push_back({n, {}, false});
         }
       }
     }

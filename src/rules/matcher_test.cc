@@ -199,9 +199,11 @@ TEST(Matcher, MalformedEventsMatchNothingAndDoNotCrash) {
   ASSERT_TRUE(m.add(1, P(R"({"type":[{"exists":false}]})")).ok());
   ASSERT_TRUE(m.add(2, P(R"({"data":{"a":{"b":[1]}}})")).ok());
   for (std::string bad : {"", "null", "[", "{", "{\"type\"", "{\"data\":{\"a\":[{\"b\":", "\"x\"", "[{}]",
-                          "{\"data\":{\"a\":[[[[[[{\"b\":1e999999}]]]]]]}}"}) {
+                          "{\"data\":{\"a\":[[[[[[{\"b\":1e99x}]]]]]]}}", "{\"type\":\"\xff\"}"}) {
     EXPECT_EQ(Match(m, bad), Ids{}) << bad;
   }
+  // Valid JSON with a number beyond the double range is not malformed.
+  EXPECT_EQ(Match(m, R"({"data":{"a":[[[[[[{"b":1e999999}]]]]]]}})"), Ids{1});
   EXPECT_EQ(Match(m, R"({"data":{"a":[[{"b":1}]]}})"), (Ids{1, 2}));
 }
 

@@ -1,5 +1,7 @@
 #include "rules/pattern.h"
 
+#include "rules/event_json.h"
+
 #include <simdjson.h>
 
 #include <algorithm>
@@ -595,8 +597,9 @@ Result<Pattern> compile_pattern(std::string_view pattern_json, const PatternLimi
                           " bytes; the limit is " + std::to_string(limits.max_bytes));
   }
   thread_local simdjson::dom::parser parser;
+  thread_local std::string buffer;
   element root;
-  if (auto err = parser.parse(pattern_json.data(), pattern_json.size()).get(root); err) {
+  if (auto err = parse_lenient_json(parser, pattern_json, false, buffer, root); err) {
     return make_error(Errc::invalid_pattern, "$: the pattern is not valid JSON" +
                                                  json_error_position(pattern_json) + "; " +
                                                  simdjson::error_message(err));
