@@ -18,6 +18,7 @@
 #include "app/app.h"
 #include "cli/http_client.h"
 #include "cli/bench.h"
+#include "cli/pattern.h"
 #include "cli/sub.h"
 
 namespace eddy::cli {
@@ -224,6 +225,7 @@ int run(int argc, char** argv) {
 
   BenchCommand bench = add_bench_command(app);
   SubCommand sub = add_sub_command(app);
+  Command pattern = add_pattern_command(app);
 
   try {
     app.parse(argc, argv);
@@ -254,6 +256,7 @@ int run(int argc, char** argv) {
   if (tail_cmd->parsed()) return tail(client, topic_name, from_beginning, follow, tail_partition);
   if (bench.parsed()) return bench.run(endpoint);
   if (sub.parsed()) return sub.run(endpoint);
+  if (pattern.parsed()) return pattern.run(endpoint);
   return 0;
 }
 

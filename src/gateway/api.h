@@ -36,6 +36,9 @@ Response method_not_allowed(std::string_view allowed);
 
 // /v1/topics[/{topic}[/events]]
 boost::asio::awaitable<Response> handle_topics(Context& ctx, Request& req, const Target& t);
+// /v1/patterns/test and /v1/patterns/backtest
+boost::asio::awaitable<Response> handle_patterns(Context& ctx, Request& req, const Target& t);
+
 // /v1/subscriptions[/{name}[/pull|ack|nack|seek|redrive]]
 boost::asio::awaitable<Response> handle_subscriptions(Context& ctx, Request& req, const Target& t);
 

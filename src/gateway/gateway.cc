@@ -84,6 +84,9 @@ struct Gateway::Impl {
     if (seg.size() >= 2 && seg[0] == "v1" && seg[1] == "topics") {
       co_return co_await handle_topics(ctx, req, *target);
     }
+    if (seg.size() >= 2 && seg[0] == "v1" && seg[1] == "patterns") {
+      co_return co_await handle_patterns(ctx, req, *target);
+    }
     if (seg.size() >= 2 && seg[0] == "v1" && seg[1] == "subscriptions") {
       co_return co_await handle_subscriptions(ctx, req, *target);
     }
