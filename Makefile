@@ -11,6 +11,11 @@ PY := /usr/bin/python3
 
 all: build
 
+# JS clients the functions tests run (aws-lambda-ric, @aws-sdk/client-lambda), from the lockfile.
+tests/functions_js/node_modules: tests/functions_js/package-lock.json
+	npm ci --prefix tests/functions_js --no-audit --no-fund
+	@touch $@
+
 deps:
 	@scripts/install-deps.sh
 
@@ -26,7 +31,7 @@ run: build
 unit: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-integration: build
+integration: build tests/functions_js/node_modules
 	EDDY_BIN=$(abspath $(BUILD)/eddy) $(PY) -m pytest -q tests/integration
 
 test: unit integration

@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   curl jq python3 python3-pytest python3-requests python3-boto3 awscli
   nats-server libnats-dev redis-server wrk
+  libarchive-dev autoconf automake libtool  # function code archives; aws-lambda-ric's native build
 )
 
 missing=()

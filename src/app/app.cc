@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -17,6 +18,7 @@
 #include "bus/subscriptions.h"
 #include "bus/topics.h"
 #include "catalog/catalog.h"
+#include "functions/manager.h"
 #include "gateway/gateway.h"
 #include "log/topic.h"
 
@@ -70,6 +72,7 @@ struct App::Impl {
   std::unique_ptr<log::TopicStore> store;
   std::unique_ptr<bus::TopicManager> topics;
   std::unique_ptr<bus::SubscriptionManager> subscriptions;
+  std::unique_ptr<functions::FunctionManager> functions;
   std::unique_ptr<gateway::Gateway> gateway;
   asio::signal_set signals{io, SIGINT, SIGTERM};
   asio::steady_timer retention_timer{io};
@@ -106,7 +109,18 @@ App::~App() {
   }
 }
 
+// Every open segment holds a descriptor (and every connection, and every function
+// instance): lift the soft limit to the hard one.
+void raise_open_file_limit() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &lim);
+  }
+}
+
 Result<std::unique_ptr<App>> App::create(AppOptions options) {
+  raise_open_file_limit();
   std::error_code ec;
   std::filesystem::create_directories(options.data_dir, ec);
   if (ec) {
@@ -130,11 +144,14 @@ Result<std::unique_ptr<App>> App::create(AppOptions options) {
   impl->subscriptions = std::make_unique<bus::SubscriptionManager>(
       impl->io, *impl->catalog, *impl->topics, SystemClock::instance());
   if (auto s = impl->subscriptions->open_all(); !s) return std::move(s).error();
+  o.functions.data_dir = o.data_dir;
+  impl->functions = std::make_unique<functions::FunctionManager>(
+      impl->io, *impl->catalog, *impl->topics, SystemClock::instance(), o.functions);
   impl->gateway = std::make_unique<gateway::Gateway>(
       impl->io,
       gateway::GatewayOptions{o.listen, o.max_request_bytes, o.max_event_bytes},
       gateway::Services{*impl->catalog, *impl->topics, SystemClock::instance(),
-                        *impl->subscriptions});
+                        *impl->subscriptions, *impl->functions});
   return std::unique_ptr<App>(new App(std::move(impl)));
 }
 
@@ -149,6 +166,15 @@ Result<uint16_t> App::start() {
     }
   });
   im.schedule_retention();
+  {
+    // Functions reach eddy (AWS_ENDPOINT_URL) on loopback when it listens on all addresses.
+    std::string host = im.options.listen.substr(0, im.options.listen.rfind(':'));
+    if (host.empty() || host == "0.0.0.0" || host == "[::]") host = "127.0.0.1";
+    if (auto s = im.functions->start(fmt::format("http://{}:{}", host, *port)); !s) {
+      im.gateway->stop();
+      return std::move(s).error();
+    }
+  }
   unsigned n = im.options.threads ? im.options.threads
                                   : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < n; ++i) im.threads.emplace_back([&im] { im.io.run(); });
@@ -166,6 +192,7 @@ void App::wait() {
   if (im.stopping.exchange(true)) return;
   im.gateway->stop();
   im.subscriptions->stop();  // answers long-polling pullers, saves ack state
+  im.functions->stop();      // kills instances; waiting invocations answer 503
   auto deadline = std::chrono::steady_clock::now() + kDrainTimeout;
   while (!im.gateway->drained() && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -176,6 +203,7 @@ void App::wait() {
   im.threads.clear();
   im.gateway.reset();
   im.subscriptions.reset();
+  im.functions.reset();
   im.topics.reset();
   im.store.reset();
   im.flusher.reset();  // final fsync of every partition

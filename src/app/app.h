@@ -9,6 +9,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "functions/manager.h"
 #include "log/partition.h"
 
 namespace eddy::app {
@@ -20,6 +21,7 @@ struct AppOptions {
   size_t max_event_bytes = 1u << 20;
   size_t max_request_bytes = 64u << 20;
   unsigned threads = 0;  // io threads; 0: one per core
+  functions::FunctionsOptions functions;  // data_dir is filled in from data_dir above
 };
 
 class App {

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <memory>
 
+#include "cli/bench_invoke.h"
 #include "cli/bench_publish.h"
 #include "log/log_bench.h"
 
@@ -103,10 +104,11 @@ BenchCommand add_bench_command(CLI::App& app) {
   auto* idle = bench->add_subcommand("idle", "Resident memory of a freshly started server");
   idle->add_option("--fsync", idle_opts->fsync, "always | interval:MS | never");
   idle->add_flag("--json", state->as_json, "print one JSON object");
+  BenchInvoke invoke_bench = add_bench_invoke(bench);
 
   BenchCommand cmd;
   cmd.parsed = [bench] { return bench->parsed(); };
-  cmd.run = [state, append, publish, pub, print_body, latency, lat, idle, idle_opts](
+  cmd.run = [state, append, publish, pub, print_body, latency, lat, idle, idle_opts, invoke_bench](
                 const std::string&) -> int {
     auto report = [&](Result<json::object> figures) {
       if (!figures) {
@@ -125,6 +127,7 @@ BenchCommand add_bench_command(CLI::App& app) {
     }
     if (latency->parsed()) return report(bench_latency(*lat));
     if (idle->parsed()) return report(bench_idle(*idle_opts));
+    if (invoke_bench.parsed()) return invoke_bench.run();
     if (append->parsed()) {
       auto d = log::Durability::parse(state->fsync);
       if (!d) {

@@ -199,8 +199,10 @@ struct Instance::Impl {
       outcome.init_ms = init;
     }
     if (child.pid > 0) {
-      int64_t rss = cgroup_name.empty() ? 0 : setup.cgroups->peak_kb(cgroup_name);
-      if (rss == 0 && !exited) rss = peak_rss_kb(child.pid);
+      // The process's own peak (VmHWM); a cgroup peak misses what a pre-started process
+      // used before it joined its function's group.
+      int64_t rss = exited ? 0 : peak_rss_kb(child.pid);
+      if (!cgroup_name.empty()) rss = std::max(rss, setup.cgroups->peak_kb(cgroup_name));
       outcome.max_rss_kb = rss;
     }
     outcome.instance_ends = exited || stopping;
@@ -569,7 +571,14 @@ Status Instance::adopt(std::weak_ptr<InstanceOwner> owner, std::string cgroup_na
     im.init_json = std::move(init_json);
     im.ready_told = false;
     im.first_next_ms = 0;  // a pre-started process costs its function no start-up time
-    if (im.exited) return;
+    if (im.exited) {
+      // It died between being claimed and now: its new owner must hear of it.
+      ExitReport r;
+      r.init_error_type = "Runtime.ExitError";
+      r.init_error_message = "the pre-started runtime process exited before it was used";
+      if (auto o = im.current_owner()) o->instance_exited(self, r);
+      return;
+    }
     if (im.ready) im.tell_ready(self);
   });
   return {};

@@ -36,6 +36,7 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "functions/config.h"
+#include "functions/process.h"
 #include "functions/records.h"
 
 namespace boost::asio {
@@ -49,8 +50,6 @@ class TopicManager;
 }
 
 namespace eddy::functions {
-
-class Launcher;
 
 struct FunctionsOptions {
   std::filesystem::path data_dir;        // code lives under data_dir/functions

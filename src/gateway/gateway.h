@@ -22,6 +22,10 @@ class TopicManager;
 class SubscriptionManager;
 }
 
+namespace eddy::functions {
+class FunctionManager;
+}
+
 namespace eddy::gateway {
 
 struct GatewayOptions {
@@ -36,6 +40,7 @@ struct Services {
   bus::TopicManager& topics;
   const Clock& clock;
   bus::SubscriptionManager& subscriptions;
+  functions::FunctionManager& functions;
 };
 
 class Gateway {
