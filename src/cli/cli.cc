@@ -20,6 +20,7 @@
 #include "cli/bench.h"
 #include "cli/pattern.h"
 #include "cli/sub.h"
+#include "cli/function.h"
 
 namespace eddy::cli {
 namespace json = boost::json;
@@ -189,6 +190,11 @@ int run(int argc, char** argv) {
   serve_cmd->add_option("--max-event-bytes", opts.max_event_bytes, "largest event accepted");
   serve_cmd->add_option("--max-request-bytes", opts.max_request_bytes, "largest request accepted");
   serve_cmd->add_option("--threads", opts.threads, "io threads (0: one per core)");
+  serve_cmd->add_option("--function-user", opts.functions.user, "run functions as this user when root (default nobody)");
+  serve_cmd->add_option("--node", opts.functions.node, "node binary for nodejs functions (default: node on PATH)");
+  serve_cmd->add_option("--python", opts.functions.python, "python for python functions (default /usr/bin/python3)");
+  serve_cmd->add_option("--prestart", opts.functions.prestart, "pre-started runtime processes per runtime in use (default 2)");
+  serve_cmd->add_option("--function-max-concurrency", opts.functions.defaults.max_concurrency, "default max_concurrency of functions (default 8)");
 
   // topic
   auto* topic_cmd = app.add_subcommand("topic", "Create, list, show and delete topics");
@@ -226,6 +232,7 @@ int run(int argc, char** argv) {
   BenchCommand bench = add_bench_command(app);
   SubCommand sub = add_sub_command(app);
   Command pattern = add_pattern_command(app);
+  FunctionCommand function = add_function_command(app);
 
   try {
     app.parse(argc, argv);
@@ -257,6 +264,7 @@ int run(int argc, char** argv) {
   if (bench.parsed()) return bench.run(endpoint);
   if (sub.parsed()) return sub.run(endpoint);
   if (pattern.parsed()) return pattern.run(endpoint);
+  if (function.parsed()) return function.run(endpoint);
   return 0;
 }
 

@@ -42,4 +42,10 @@ boost::asio::awaitable<Response> handle_patterns(Context& ctx, Request& req, con
 // /v1/subscriptions[/{name}[/pull|ack|nack|seek|redrive]]
 boost::asio::awaitable<Response> handle_subscriptions(Context& ctx, Request& req, const Target& t);
 
+// /v1/functions[/{name}[/code|invoke|logs|invocations]] and /v1/usage
+boost::asio::awaitable<Response> handle_functions(Context& ctx, Request& req, const Target& t);
+boost::asio::awaitable<Response> handle_usage(Context& ctx, Request& req, const Target& t);
+// The Lambda Invoke API: /2015-03-31/functions/{name}/invocations
+boost::asio::awaitable<Response> handle_lambda(Context& ctx, Request& req, const Target& t);
+
 }  // namespace eddy::gateway

@@ -90,6 +90,15 @@ struct Gateway::Impl {
     if (seg.size() >= 2 && seg[0] == "v1" && seg[1] == "subscriptions") {
       co_return co_await handle_subscriptions(ctx, req, *target);
     }
+    if (seg.size() >= 2 && seg[0] == "v1" && seg[1] == "functions") {
+      co_return co_await handle_functions(ctx, req, *target);
+    }
+    if (seg.size() == 2 && seg[0] == "v1" && seg[1] == "usage") {
+      co_return co_await handle_usage(ctx, req, *target);
+    }
+    if (!seg.empty() && seg[0] == "2015-03-31") {
+      co_return co_await handle_lambda(ctx, req, *target);
+    }
     co_return error_reply(Errc::not_found,
                           fmt::format("no such endpoint: {} {}", std::string_view(req.method_string()),
                                       std::string_view(req.target())));
