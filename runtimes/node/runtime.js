@@ -7,28 +7,59 @@
 // loads no code until its first invocation, which carries the function's environment, task
 // root and handler in the `eddy-function-init` header.
 'use strict';
-const http = require('http');
+const net = require('net');
 const path = require('path');
 const fs = require('fs');
 const url = require('url');
 
 const [apiHost, apiPort] = (process.env.AWS_LAMBDA_RUNTIME_API || '127.0.0.1:9001').split(':');
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 const BASE = '/2018-06-01/runtime';
 
+// A minimal HTTP/1.1 client for the Runtime API over one keep-alive connection. eddy's
+// Runtime API always answers with Content-Length, so that is all it parses; requests may be
+// pipelined (answers come back in order).
+class RuntimeConnection {
+  constructor() {
+    this.waiting = [];
+    this.buf = null;
+    this.sock = net.connect({ host: apiHost, port: Number(apiPort) });
+    this.sock.setNoDelay(true);
+    this.sock.on('data', (d) => { this.buf = this.buf ? Buffer.concat([this.buf, d]) : d; this.pump(); });
+    const fail = (e) => { for (const w of this.waiting.splice(0)) w.reject(e || new Error('runtime API closed')); };
+    this.sock.on('error', fail);
+    this.sock.on('close', () => fail());
+  }
+  request(method, route, body, headers) {
+    let head = `${method} ${BASE}${route} HTTP/1.1\r\nHost: ${apiHost}\r\n`;
+    const payload = body === undefined ? null : Buffer.from(body);
+    if (headers) for (const k of Object.keys(headers)) head += `${k}: ${headers[k]}\r\n`;
+    head += `Content-Length: ${payload ? payload.length : 0}\r\n\r\n`;
+    this.sock.write(payload ? Buffer.concat([Buffer.from(head), payload]) : head);
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+  }
+  pump() {
+    while (this.buf && this.waiting.length) {
+      const end = this.buf.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const lines = this.buf.toString('latin1', 0, end).split('\r\n');
+      const status = Number(lines[0].split(' ')[1]);
+      const headers = {};
+      for (let i = 1; i < lines.length; i++) {
+        const c = lines[i].indexOf(':');
+        if (c > 0) headers[lines[i].slice(0, c).trim().toLowerCase()] = lines[i].slice(c + 1).trim();
+      }
+      const len = Number(headers['content-length'] || 0);
+      if (this.buf.length < end + 4 + len) return;
+      const body = this.buf.subarray(end + 4, end + 4 + len);
+      this.buf = this.buf.length > end + 4 + len ? this.buf.subarray(end + 4 + len) : null;
+      this.waiting.shift().resolve({ status, headers, body });
+    }
+  }
+}
+
+const conn = new RuntimeConnection();
 function call(method, route, body, headers) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: apiHost, port: Number(apiPort), method, path: BASE + route, agent, headers: headers || {} },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
-        res.on('error', reject);
-      });
-    req.on('error', reject);
-    if (body !== undefined) req.end(body); else req.end();
-  });
+  return conn.request(method, route, body, headers);
 }
 
 function errorDoc(err, fallbackType) {
@@ -165,8 +196,9 @@ async function main() {
       process.exit(1);
     }
   }
+  let pendingNext = call('GET', '/invocation/next');
   for (;;) {
-    const next = await call('GET', '/invocation/next');
+    const next = await pendingNext;
     if (next.status !== 200) process.exit(0);
     const h = next.headers;
     const id = h['lambda-runtime-aws-request-id'];
@@ -191,29 +223,28 @@ async function main() {
     const deadline = Number(h['lambda-runtime-deadline-ms']) || Date.now() + 3000;
     const headers = { 'Content-Type': 'application/json' };
     if (initHeader) headers['Eddy-Init-Duration-Ms'] = initHeader;
+    let route, body;
     let event;
     try {
       event = next.body.length ? JSON.parse(next.body.toString('utf8')) : {};
-    } catch (e) {
-      await call('POST', `/invocation/${id}/error`, JSON.stringify(errorDoc(e, 'Runtime.UnmarshalError')), headers);
-      continue;
-    }
-    try {
       const result = await runHandler(handler, event, makeContext(h, deadline));
-      let body;
       try {
         body = result === undefined ? 'null' : JSON.stringify(result);
       } catch (e) {
         throw new UserCodeError('Runtime.MarshalError', `Unable to stringify response body: ${e.message}`, e);
       }
-      current = null;
-      await call('POST', `/invocation/${id}/response`, body, headers);
+      route = `/invocation/${id}/response`;
     } catch (e) {
-      current = null;
-      const doc = errorDoc(e);
+      const doc = errorDoc(e, event === undefined ? 'Runtime.UnmarshalError' : undefined);
       headers['Lambda-Runtime-Function-Error-Type'] = doc.errorType;
-      await call('POST', `/invocation/${id}/error`, JSON.stringify(doc), headers);
+      route = `/invocation/${id}/error`;
+      body = JSON.stringify(doc);
     }
+    current = null;
+    // The result and the request for the next job go out together (pipelined).
+    const posted = call('POST', route, body, headers);
+    pendingNext = call('GET', '/invocation/next');
+    await posted;
   }
 }
 

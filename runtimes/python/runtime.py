@@ -9,33 +9,69 @@
 # Older botocore (before 1.31, e.g. Debian 12's) ignores AWS_ENDPOINT_URL: when a function
 # imports it, create_client is patched to use AWS_ENDPOINT_URL_<SERVICE> or
 # AWS_ENDPOINT_URL, so boto3 inside a function reaches eddy without code changes.
-import http.client
 import importlib
 import importlib.abc
 import importlib.util
 import json
 import os
+import socket
 import sys
 import time
 import traceback
 
 _host, _, _port = os.environ.get("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001").partition(":")
-_conn = http.client.HTTPConnection(_host, int(_port or 80))
 _BASE = "/2018-06-01/runtime"
 
 
+class _RuntimeConnection:
+    """A minimal HTTP/1.1 client for the Runtime API over one keep-alive socket. eddy's
+    Runtime API always answers with Content-Length; requests may be pipelined."""
+
+    def __init__(self):
+        self.sock = socket.create_connection((_host, int(_port or 80)))
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = b""
+
+    def send(self, method, route, body=None, headers=None):
+        data = body.encode() if isinstance(body, str) else (body or b"")
+        head = f"{method} {_BASE}{route} HTTP/1.1\r\nHost: {_host}\r\n"
+        for k, v in (headers or {}).items():
+            head += f"{k}: {v}\r\n"
+        head += f"Content-Length: {len(data)}\r\n\r\n"
+        self.sock.sendall(head.encode("latin-1") + data)
+
+    def receive(self):
+        while True:
+            end = self.buf.find(b"\r\n\r\n")
+            if end >= 0:
+                break
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("runtime API closed")
+            self.buf += chunk
+        lines = self.buf[:end].decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ")[1])
+        headers = {}
+        for line in lines[1:]:
+            k, _, v = line.partition(":")
+            headers[k.strip().lower()] = v.strip()
+        length = int(headers.get("content-length", "0"))
+        while len(self.buf) < end + 4 + length:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("runtime API closed")
+            self.buf += chunk
+        body = self.buf[end + 4:end + 4 + length]
+        self.buf = self.buf[end + 4 + length:]
+        return status, headers, body
+
+
+_conn = _RuntimeConnection()
+
+
 def _call(method, route, body=None, headers=None):
-    global _conn
-    for attempt in (0, 1):
-        try:
-            _conn.request(method, _BASE + route, body=body, headers=headers or {})
-            res = _conn.getresponse()
-            return res.status, {k.lower(): v for k, v in res.getheaders()}, res.read()
-        except (http.client.HTTPException, ConnectionError):
-            if attempt:
-                raise
-            _conn.close()
-            _conn = http.client.HTTPConnection(_host, int(_port or 80))
+    _conn.send(method, route, body, headers)
+    return _conn.receive()
 
 
 def _patch_botocore_session(mod):
@@ -161,8 +197,9 @@ def main():
             handler = _load_handler(os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd(), os.environ.get("_HANDLER", ""))
         except Exception as e:
             _post_init_error(e)
+    _conn.send("GET", "/invocation/next")
     while True:
-        status, headers, body = _call("GET", "/invocation/next")
+        status, headers, body = _conn.receive()
         if status != 200:
             os._exit(0)
         request_id = headers.get("lambda-runtime-aws-request-id")
@@ -187,16 +224,18 @@ def main():
                 out = json.dumps(result)
             except (TypeError, ValueError) as e:
                 raise _UserCodeError("Runtime.MarshalError", f"Unable to marshal response: {e}")
-            sys.stdout.flush()
-            sys.stderr.flush()
-            _call("POST", f"/invocation/{request_id}/response", out, post_headers)
+            route = f"/invocation/{request_id}/response"
         except Exception as e:
             doc = _error_doc(e)
             traceback.print_exc()
-            sys.stdout.flush()
-            sys.stderr.flush()
             post_headers["Lambda-Runtime-Function-Error-Type"] = doc["errorType"]
-            _call("POST", f"/invocation/{request_id}/error", json.dumps(doc), post_headers)
-
+            route = f"/invocation/{request_id}/error"
+            out = json.dumps(doc)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # The result and the request for the next job go out back to back (pipelined).
+        _conn.send("POST", route, out, post_headers)
+        _conn.send("GET", "/invocation/next")
+        _conn.receive()
 
 main()

@@ -121,6 +121,18 @@ Result<std::string> MemoryCgroups::create(std::string_view name, int64_t limit_b
   if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST) {
     return make_error(Errc::io_error, fmt::format("cannot create cgroup {}: {}", d, std::strerror(errno)));
   }
+  if (!v2_) write_file(d + "/memory.move_charge_at_immigrate", "3");
+  if (limit_bytes > 0) {
+    if (auto s = set_limit(name, limit_bytes); !s) {
+      ::rmdir(d.c_str());
+      return std::move(s).error();
+    }
+  }
+  return d + "/cgroup.procs";
+}
+
+Status MemoryCgroups::set_limit(std::string_view name, int64_t limit_bytes) {
+  std::string d = dir(name);
   std::string limit = std::to_string(limit_bytes);
   bool ok;
   if (v2_) {
@@ -129,13 +141,11 @@ Result<std::string> MemoryCgroups::create(std::string_view name, int64_t limit_b
   } else {
     ok = write_file(d + "/memory.limit_in_bytes", limit);
     write_file(d + "/memory.memsw.limit_in_bytes", limit);  // absent without swap accounting
-    write_file(d + "/memory.move_charge_at_immigrate", "3");
   }
   if (!ok) {
-    ::rmdir(d.c_str());
     return make_error(Errc::io_error, fmt::format("cannot set the memory limit of cgroup {}", d));
   }
-  return d + "/cgroup.procs";
+  return {};
 }
 
 Status MemoryCgroups::attach(std::string_view name, pid_t pid) {

@@ -26,9 +26,12 @@ class MemoryCgroups {
   // "cgroup v1" or "cgroup v2".
   std::string_view kind() const { return v2_ ? "cgroup v2" : "cgroup v1"; }
 
-  // Creates the group `name` capped at `limit_bytes` (no swap). Returns the path of its
-  // cgroup.procs file: a process joins by writing its pid there.
+  // Creates the group `name` capped at `limit_bytes` (no swap; <= 0: no cap yet). Returns
+  // the path of its cgroup.procs file: a process joins by writing its pid there.
   Result<std::string> create(std::string_view name, int64_t limit_bytes);
+  // Caps an existing group (a pre-started process's, when a function adopts it). Fails if
+  // the group already uses more.
+  Status set_limit(std::string_view name, int64_t limit_bytes);
   // Moves a running process into the group (pre-started processes), charges included.
   Status attach(std::string_view name, pid_t pid);
   // True when the kernel's OOM killer killed a process of the group.

@@ -202,7 +202,7 @@ struct Instance::Impl {
       // The process's own peak (VmHWM); a cgroup peak misses what a pre-started process
       // used before it joined its function's group.
       int64_t rss = exited ? 0 : peak_rss_kb(child.pid);
-      if (!cgroup_name.empty()) rss = std::max(rss, setup.cgroups->peak_kb(cgroup_name));
+      if (rss == 0 && !cgroup_name.empty()) rss = setup.cgroups->peak_kb(cgroup_name);
       outcome.max_rss_kb = rss;
     }
     outcome.instance_ends = exited || stopping;
@@ -527,7 +527,9 @@ Status Instance::start(Launcher& launcher) {
   auto& im = *impl_;
   SpawnSpec spec = im.setup.spawn;
   spec.env.push_back(fmt::format("AWS_LAMBDA_RUNTIME_API=127.0.0.1:{}", port_));
-  if (im.setup.cgroups && im.setup.memory_mb > 0) {
+  if (im.setup.cgroups) {
+    // Pre-started processes (memory_mb 0) get their group now and their cap on adoption,
+    // so nothing has to be moved between groups on the cold-start path.
     auto procs = im.setup.cgroups->create(im.setup.label, im.setup.memory_mb << 20);
     if (!procs) return std::move(procs).error();
     spec.cgroup_procs = *procs;
@@ -552,15 +554,21 @@ Status Instance::start(Launcher& launcher) {
 Status Instance::adopt(std::weak_ptr<InstanceOwner> owner, std::string cgroup_name,
                        int64_t memory_mb, std::string init_json) {
   auto& im = *impl_;
-  std::string cg;
+  // The group was made when the process started (see start()); `cgroup_name` is used only
+  // when it was not.
+  std::string cg = im.cgroup_name;
   if (im.setup.cgroups && memory_mb > 0) {
-    auto procs = im.setup.cgroups->create(cgroup_name, memory_mb << 20);
-    if (!procs) return std::move(procs).error();
-    if (auto s = im.setup.cgroups->attach(cgroup_name, pid_); !s) {
-      im.setup.cgroups->remove(cgroup_name);
-      return s;
+    if (!cg.empty()) {
+      if (auto s = im.setup.cgroups->set_limit(cg, memory_mb << 20); !s) return s;
+    } else {
+      auto procs = im.setup.cgroups->create(cgroup_name, memory_mb << 20);
+      if (!procs) return std::move(procs).error();
+      if (auto s = im.setup.cgroups->attach(cgroup_name, pid_); !s) {
+        im.setup.cgroups->remove(cgroup_name);
+        return s;
+      }
+      cg = cgroup_name;
     }
-    cg = cgroup_name;
   }
   auto self = shared_from_this();
   asio::post(im.strand, [self, &im, owner = std::move(owner), cg = std::move(cg), memory_mb,

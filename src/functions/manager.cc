@@ -425,15 +425,16 @@ class FunctionManager::Impl::Function : public InstanceOwner,
     if (o.kind != JobOutcome::Kind::success) r.error = o.error_type + ": " + o.error_message;
     r.async = p->options.async;
     r.attempt = p->options.attempt;
-    records_.add_invocation(std::move(r));
-    usage_dirty_ = true;
     InvokeResult res;
     res.request_id = p->request_id;
     res.version = inst->version;
     res.function_error = o.kind != JobOutcome::Kind::success;
     res.error_type = o.error_type;
     res.payload = std::move(o.payload);
+    // Answer first; the bookkeeping does not delay the caller.
     p->done(std::move(res));
+    records_.add_invocation(std::move(r));
+    usage_dirty_ = true;
   }
 
   void instance_exited(const std::shared_ptr<Instance>& inst, const ExitReport& report) override {
