@@ -121,6 +121,8 @@ struct Instance::Impl {
   bool exited = false, stopping = false;
   std::string init_error_type, init_error_message;
   std::string out_buf, err_buf;
+  int64_t rss_kb = 0;
+  Clock::time_point rss_at;
   std::array<char, 16384> read_buf_out{}, read_buf_err{};
   std::list<std::weak_ptr<beast::tcp_stream>> conns;
 
@@ -201,9 +203,13 @@ struct Instance::Impl {
     if (child.pid > 0) {
       // The process's own peak (VmHWM); a cgroup peak misses what a pre-started process
       // used before it joined its function's group.
-      int64_t rss = exited ? 0 : peak_rss_kb(child.pid);
-      if (rss == 0 && !cgroup_name.empty()) rss = setup.cgroups->peak_kb(cgroup_name);
-      outcome.max_rss_kb = rss;
+      // VmHWM only grows; reading /proc costs ~10 us, so refresh it at most every 50 ms.
+      if (!exited && (rss_kb == 0 || now - rss_at > std::chrono::milliseconds(50))) {
+        rss_kb = std::max(rss_kb, peak_rss_kb(child.pid));
+        rss_at = now;
+      }
+      if (rss_kb == 0 && !cgroup_name.empty()) rss_kb = setup.cgroups->peak_kb(cgroup_name);
+      outcome.max_rss_kb = rss_kb;
     }
     outcome.instance_ends = exited || stopping;
     Job done = std::move(*job);

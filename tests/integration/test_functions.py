@@ -598,3 +598,69 @@ def test_cli_deploy_invoke_logs_list_and_usage(fserver, workdir):
     assert row["requests"] == 1
     assert row["gb_seconds"] == pytest.approx(0.25 * row["billed_ms"] / 1000)
     assert u["total_cost"] == pytest.approx(row["gb_seconds"] + 1 / 1e6 * 0.20)
+
+
+SDK_DIR = ROOT / "tests" / "functions_js" / "node_modules" / "@aws-sdk" / "client-lambda"
+
+
+@pytest.mark.skipif(not SDK_DIR.exists(), reason="tests/functions_js not installed")
+def test_aws_sdk_js_client_lambda_invokes_and_works_inside_a_function(fserver, workdir):
+    s = fserver()
+    callee = write_code(workdir, "callee", {"app.py": """
+        def handler(event, context):
+            return {"tripled": event["n"] * 3}
+    """})
+    deploy(s, "callee", "python", callee, "app.handler")
+    # From outside, as an application would.
+    script = workdir / "client.cjs"
+    script.write_text(textwrap.dedent(f"""
+        const {{ LambdaClient, InvokeCommand }} = require('{SDK_DIR}');
+        (async () => {{
+          const c = new LambdaClient({{ endpoint: '{s.url}', region: 'us-east-1',
+            credentials: {{ accessKeyId: 'x', secretAccessKey: 'y' }} }});
+          const r = await c.send(new InvokeCommand({{ FunctionName: 'callee',
+            Payload: new TextEncoder().encode(JSON.stringify({{ n: 5 }})) }}));
+          console.log(JSON.stringify({{ status: r.StatusCode,
+            body: JSON.parse(new TextDecoder().decode(r.Payload)) }}));
+        }})();
+    """))
+    import subprocess
+    out = subprocess.run(["node", str(script)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == {"status": 200, "body": {"tripled": 15}}
+    # Inside a function: endpoint and credentials come from the environment only.
+    caller = write_code(workdir, "jscaller", {"index.mjs": """
+        import { LambdaClient, InvokeCommand } from '@aws-sdk/client-lambda';
+        const client = new LambdaClient({});
+        export const handler = async (event) => {
+          const r = await client.send(new InvokeCommand({ FunctionName: 'callee',
+            Payload: new TextEncoder().encode(JSON.stringify({ n: event.n })) }));
+          return JSON.parse(new TextDecoder().decode(r.Payload));
+        };
+    """})
+    (caller / "node_modules").symlink_to(ROOT / "tests" / "functions_js" / "node_modules")
+    deploy(s, "jscaller", "nodejs", caller, "index.handler", timeout_ms=20000, memory_mb=256)
+    r = invoke(s, "jscaller", {"n": 7}, timeout=60)
+    assert r.status_code == 200 and "X-Amz-Function-Error" not in r.headers, r.text
+    assert r.json() == {"tripled": 21}
+
+
+@pytest.mark.skipif(not shutil.which("aws"), reason="awscli not installed")
+def test_aws_cli_lambda_invoke(fserver, workdir):
+    import subprocess
+    s = fserver()
+    code = write_code(workdir, "cli", {"index.js": "exports.handler = async (e) => ({ cli: e.x });\n"})
+    deploy(s, "cli", "nodejs", code, "index.handler")
+    out = workdir / "out.json"
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y",
+           "AWS_DEFAULT_REGION": "us-east-1"}
+    r = subprocess.run(["aws", "lambda", "invoke", "--endpoint-url", s.url, "--function-name", "cli",
+                        "--payload", '{"x": 9}', "--cli-binary-format", "raw-in-base64-out", str(out)],
+                       capture_output=True, text=True, env=env, timeout=60)
+    if r.returncode != 0 and "cli-binary-format" in r.stderr:  # awscli v1 has no such flag
+        r = subprocess.run(["aws", "lambda", "invoke", "--endpoint-url", s.url, "--function-name", "cli",
+                            "--payload", '{"x": 9}', str(out)], capture_output=True, text=True, env=env,
+                           timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["StatusCode"] == 200
+    assert json.loads(out.read_text()) == {"cli": 9}
