@@ -3,6 +3,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -482,10 +483,13 @@ void Subscription::mark_dirty() {
   if (flush_scheduled_ || stopped_) return;
   flush_scheduled_ = true;
   asio_->flush_timer.expires_after(kStateFlushInterval);
-  asio_->flush_timer.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
-    if (ec == asio::error::operation_aborted) return;
-    if (auto self = weak.lock()) self->flush();
-  });
+  asio_->flush_timer.async_wait(
+      [weak = weak_from_this(), &writer = deps_.writer](boost::system::error_code ec) {
+        if (ec == asio::error::operation_aborted) return;
+        asio::post(writer, [weak] {
+          if (auto self = weak.lock()) self->flush();
+        });
+      });
 }
 
 std::string Subscription::state_json() const {

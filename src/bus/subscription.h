@@ -31,6 +31,7 @@
 
 namespace boost::asio {
 class io_context;
+class thread_pool;
 }
 namespace eddy::log {
 class Topic;
@@ -56,6 +57,7 @@ class Subscription : public std::enable_shared_from_this<Subscription> {
  public:
   struct Deps {
     boost::asio::io_context& io;
+    boost::asio::thread_pool& writer;  // writes the ack state, so io threads never fsync
     catalog::Catalog& catalog;
     TopicManager& topics;
     const Clock& clock;

@@ -1,5 +1,6 @@
 #include "bus/subscriptions.h"
 
+#include <boost/asio/thread_pool.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -52,9 +53,16 @@ Result<std::vector<std::string>> read_ack_ids(const json::object& body) {
 
 SubscriptionManager::SubscriptionManager(boost::asio::io_context& io, catalog::Catalog& catalog,
                                          TopicManager& topics, const Clock& clock)
-    : io_(io), catalog_(catalog), topics_(topics), clock_(clock) {}
+    : io_(io),
+      writer_(std::make_unique<boost::asio::thread_pool>(1)),
+      catalog_(catalog),
+      topics_(topics),
+      clock_(clock) {}
 
-SubscriptionManager::~SubscriptionManager() { stop(); }
+SubscriptionManager::~SubscriptionManager() {
+  stop();
+  writer_->join();
+}
 
 Status SubscriptionManager::open_all() {
   auto all = catalog_.list(kKind);
@@ -77,8 +85,8 @@ Status SubscriptionManager::open_all() {
     if (!topic) {
       spdlog::warn("subscription '{}': its topic '{}' no longer exists", r.name, config->topic);
     }
-    auto sub = Subscription::create({io_, catalog_, topics_, clock_}, r.name, std::move(*config),
-                                    std::move(topic), *state);
+    Subscription::Deps deps{io_, *writer_, catalog_, topics_, clock_};
+    auto sub = Subscription::create(deps, r.name, std::move(*config), std::move(topic), *state);
     if (!sub) return std::move(sub).error();
     (*sub)->start();
     std::lock_guard lock(mu_);
@@ -136,8 +144,8 @@ Result<std::pair<json::object, bool>> SubscriptionManager::put(std::string_view 
     if (!d) return std::move(d).error();
     return std::pair{std::move(*d), false};
   }
-  auto sub = Subscription::create({io_, catalog_, topics_, clock_}, std::string(name), *config,
-                                  topic, std::nullopt);
+  Subscription::Deps deps{io_, *writer_, catalog_, topics_, clock_};
+  auto sub = Subscription::create(deps, std::string(name), *config, topic, std::nullopt);
   if (!sub) return std::move(sub).error();
   // The spec first, then the start position: a crash in between leaves a subscription that
   // computes its start again at the next open.

@@ -13,9 +13,11 @@
 // kill -9 therefore redelivers what was acked in the last ~100 ms: delivery is at least
 // once. Delivery attempt counts live in memory only and start again after a restart.
 //
-// Cost: no thread per subscription. Work runs on the App's io_context: partition listeners
-// wake a subscription only when it has a waiting puller or a push target, and timers are
-// armed only while messages are leased or backing off, so an idle subscription uses no CPU.
+// Cost: no thread per subscription. Work runs on the App's io_context; ack-state writes run
+// on one writer thread shared by all subscriptions, so io threads never wait for SQLite's
+// fsync. Partition listeners wake a subscription only when it has a waiting puller or a
+// push target, and timers are armed only while messages are leased or backing off, so an
+// idle subscription uses no CPU.
 //
 // Threading: SubscriptionManager is thread-safe. Callbacks run on the io_context.
 #pragma once
@@ -39,6 +41,7 @@
 
 namespace boost::asio {
 class io_context;
+class thread_pool;
 }
 namespace eddy::catalog {
 class Catalog;
@@ -110,6 +113,7 @@ class SubscriptionManager {
   Result<std::shared_ptr<Subscription>> find_or_error(std::string_view name) const;
 
   boost::asio::io_context& io_;
+  std::unique_ptr<boost::asio::thread_pool> writer_;  // one thread: ack-state writes
   catalog::Catalog& catalog_;
   TopicManager& topics_;
   const Clock& clock_;

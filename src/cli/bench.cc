@@ -10,6 +10,7 @@
 
 #include "cli/bench_invoke.h"
 #include "cli/bench_publish.h"
+#include "cli/bench_sub.h"
 #include "log/log_bench.h"
 
 namespace eddy::cli {
@@ -105,10 +106,12 @@ BenchCommand add_bench_command(CLI::App& app) {
   idle->add_option("--fsync", idle_opts->fsync, "always | interval:MS | never");
   idle->add_flag("--json", state->as_json, "print one JSON object");
   BenchInvoke invoke_bench = add_bench_invoke(bench);
+  BenchSub sub_bench = add_bench_sub(bench, &state->as_json);
 
   BenchCommand cmd;
   cmd.parsed = [bench] { return bench->parsed(); };
-  cmd.run = [state, append, publish, pub, print_body, latency, lat, idle, idle_opts, invoke_bench](
+  cmd.run = [state, append, publish, pub, print_body, latency, lat, idle, idle_opts, invoke_bench,
+             sub_bench](
                 const std::string&) -> int {
     auto report = [&](Result<json::object> figures) {
       if (!figures) {
@@ -128,6 +131,7 @@ BenchCommand add_bench_command(CLI::App& app) {
     if (latency->parsed()) return report(bench_latency(*lat));
     if (idle->parsed()) return report(bench_idle(*idle_opts));
     if (invoke_bench.parsed()) return invoke_bench.run();
+    if (sub_bench.parsed()) return sub_bench.run();
     if (append->parsed()) {
       auto d = log::Durability::parse(state->fsync);
       if (!d) {
