@@ -113,6 +113,20 @@ print(json.dumps({"events_per_sec": round(rps), "p50_us": round(p50 * 1000), "p9
     "(data $DATA_BYTES B), eddy runs of ${DURATION_MS} ms"
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 } >&2
+# What one small write + fdatasync costs on this disk right now: it bounds every
+# fsync=always figure (eddy's and Redis' appendfsync always alike).
+FSYNC_US=$($PY - "$WORK/fsync-probe" <<'EOF'
+import os, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+n, t0 = 0, time.monotonic()
+while n < 500 and time.monotonic() - t0 < 1.0:
+    os.write(fd, b"x" * 200)
+    os.fdatasync(fd)
+    n += 1
+print(round((time.monotonic() - t0) / n * 1e6))
+EOF
+)
+echo "fdatasync of a 200 B append: $FSYNC_US µs" >&2
 LOAD_START=$(cut -d' ' -f1 /proc/loadavg)
 START=$(date +%s)
 
@@ -142,7 +156,7 @@ done
 } >&2
 
 # The table: medians of the rounds.
-$PY - "$RESULTS" "$ROUNDS" <<'EOF'
+$PY - "$RESULTS" "$ROUNDS" "$FSYNC_US" "$LOAD_START" <<'EOF'
 import json, statistics, sys
 
 rows = {}
@@ -176,7 +190,8 @@ table = [
     ("Redis XADD", "redis_aof_always", "AOF always"),
     ("Redis XADD, pipeline 100", "redis_aof_always_p100", "AOF always"),
 ]
-print(f"Medians of {sys.argv[2]} rounds.\n")
+print(f"Medians of {sys.argv[2]} rounds. fdatasync of a 200 B append took {sys.argv[3]} µs; "
+      f"load average at start {sys.argv[4]}.\n")
 print("| benchmark | durability | events/s | p50 µs | p99 µs | server RSS MB |")
 print("|---|---|---:|---:|---:|---:|")
 for label, name, durability in table:
