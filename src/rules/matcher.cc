@@ -91,7 +91,7 @@ struct Span {
 
 struct Leaf {
   LeafValue value;
-  uint64_t hash;  // leaf_hash(value)
+  uint64_t hash;  // leaf_hash(value), computed when first needed (0: not yet)
   Span trail;     // bindings, in Scratch::trails
   uint32_t next;  // next leaf of the same field, or kNone
 };
@@ -566,16 +566,13 @@ struct Matcher::Impl {
 
   // --- matching ---
 
-  struct Trail {
-    Span span;
-  };
-
   // simdjson reads up to SIMDJSON_PADDING bytes past the end of its input (without using
   // them). When those bytes lie on the same memory page as the event's last byte they are
   // readable and the event is parsed in place; otherwise it is copied into a padded buffer.
   // Sanitizers would report the over-read, so their builds always copy.
   static bool padding_readable(std::string_view json) {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    (void)json;
     return false;
 #else
     if (json.empty()) return false;

@@ -256,8 +256,12 @@ boost::json::object bench_rules(const BenchRulesOptions& options) {
     out[k + "wall_events_per_sec"] = std::round(static_cast<double>(matched) / wall);
     out[k + "matches_per_event"] = std::round(100.0 * static_cast<double>(total_ids) / static_cast<double>(matched)) / 100.0;
     out[k + "rules_added_per_sec"] = std::round(static_cast<double>(n) / std::max(add_seconds, 1e-9));
-    out[k + "bytes_per_rule"] =
-        std::round(static_cast<double>(heap_after > heap_before ? heap_after - heap_before : 0) / static_cast<double>(n));
+    // Heap growth from malloc's statistics; allocators that keep none (sanitizers) get the
+    // matcher's own estimate.
+    size_t grown = heap_after > heap_before ? heap_after - heap_before : stats.memory_bytes;
+    out[k + "bytes_per_rule"] = std::round(static_cast<double>(grown) / static_cast<double>(n));
+    out[k + "estimated_bytes_per_rule"] =
+        std::round(static_cast<double>(stats.memory_bytes) / static_cast<double>(n));
     out[k + "states"] = stats.states;
     rates[n] = eps;
     if (n == counts.back()) {

@@ -9,7 +9,8 @@
 //
 // Figures, per rule count N (keys `rules_N_...`): events_per_sec and ns_per_event (thread CPU
 // time, i.e. per core), wall_events_per_sec, matches_per_event, rules_added_per_sec,
-// bytes_per_rule (heap growth while adding, from malloc statistics), states. Top level:
+// bytes_per_rule (heap growth while adding, from malloc statistics), estimated_bytes_per_rule
+// (the matcher's own account), states. Top level:
 // events_per_sec (at 10,000 rules when measured), bytes_per_rule and rules_added_per_sec (at
 // the largest count), patterns_compiled_per_sec, event_bytes, rss_mb. When verification is
 // on, `verified_events`; a disagreement with the reference interpreter is reported as
