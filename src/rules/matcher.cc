@@ -31,27 +31,29 @@ struct Step {
   bool operator<(const Step& o) const { return field != o.field ? field < o.field : set < o.set; }
 };
 
-// How selective a value set is, so branches test their most selective step first.
+// How selective a value set is (lower: more), so branches test their most selective step
+// first: one exact value, then lists of exact values, equals-ignore-case, prefix and suffix,
+// cidr, wildcard, numeric ranges, and last exists and anything-but (absence ranks after all).
 uint8_t selectivity_rank(const std::vector<Alternative>& alts) {
   uint8_t rank = 0;
   for (const Alternative& alt : alts) {
-    uint8_t r = 6;  // anything-but, exists
+    uint8_t r = 7;  // anything-but, exists
     if (alt.kind == Alternative::Kind::is) {
       switch (alt.atoms.front().kind) {
         case AtomKind::string_eq:
         case AtomKind::number_eq:
         case AtomKind::true_eq:
         case AtomKind::false_eq:
-        case AtomKind::null_eq: r = 0; break;
-        case AtomKind::equals_ic: r = 1; break;
+        case AtomKind::null_eq: r = alts.size() == 1 ? 0 : 1; break;
+        case AtomKind::equals_ic: r = 2; break;
         case AtomKind::prefix:
         case AtomKind::prefix_ic:
         case AtomKind::suffix:
-        case AtomKind::suffix_ic: r = 2; break;
-        case AtomKind::cidr: r = 3; break;
-        case AtomKind::wildcard: r = 4; break;
-        case AtomKind::range: r = 5; break;
-        case AtomKind::exists: r = 6; break;
+        case AtomKind::suffix_ic: r = 3; break;
+        case AtomKind::cidr: r = 4; break;
+        case AtomKind::wildcard: r = 5; break;
+        case AtomKind::range: r = 6; break;
+        case AtomKind::exists: r = 7; break;
       }
     }
     rank = std::max(rank, r);
@@ -515,8 +517,8 @@ struct Matcher::Impl {
         steps.push_back(Step{intern_field(c.path), c.absent() ? kAbsent : intern_set(c)});
       }
       std::sort(steps.begin(), steps.end(), [this](const Step& a, const Step& b) {
-        uint8_t ra = a.set == kAbsent ? 7 : sets[a.set].rank;
-        uint8_t rb = b.set == kAbsent ? 7 : sets[b.set].rank;
+        uint8_t ra = a.set == kAbsent ? 8 : sets[a.set].rank;
+        uint8_t rb = b.set == kAbsent ? 8 : sets[b.set].rank;
         return ra != rb ? ra < rb : a < b;
       });
       rule.branches.push_back(std::move(steps));
