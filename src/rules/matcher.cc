@@ -185,11 +185,12 @@ struct Matcher::Impl {
     uint8_t rank = 0;
   };
   // One value set on an edge and the state it leads to. The test is laid out in the slot
-  // so that the common cases touch nothing else: one exact string (compared by leaf_hash,
+  // so that the common cases touch little else: one exact string (compared by leaf_hash,
   // then the text, which `ptr` points at inside the set's atom), one exact number (by
-  // number_key); any other set is evaluated from its alternatives (`ptr`, `n_alts`).
-  // Pointers into a SetDef stay valid while the slot references the set.
-  enum class SlotTest : uint8_t { general, string, number };
+  // number_key), one other test (`ptr` is the atom); any other set is evaluated from its
+  // alternatives (`ptr`, `n_alts`). Pointers into a SetDef stay valid while the slot
+  // references the set.
+  enum class SlotTest : uint8_t { general, string, number, atom };
   struct Slot {
     uint32_t next = kNone;
     uint32_t refs = 0;  // 0: free
@@ -432,6 +433,9 @@ struct Matcher::Impl {
       } else if (a.kind == AtomKind::number_eq) {
         slot.test = SlotTest::number;
         slot.key = number_key(a.number);
+      } else {
+        slot.test = SlotTest::atom;
+        slot.ptr = &a;
       }
     }
     return slot;
@@ -695,6 +699,9 @@ struct Matcher::Impl {
           if (leaf.value.type == LeafValue::Type::number && slot.key == number_key(leaf.value.num)) {
             sc.hits.push_back(slot.next);
           }
+          return;
+        case SlotTest::atom:
+          if (atom_holds(*static_cast<const Atom*>(slot.ptr), forms)) sc.hits.push_back(slot.next);
           return;
         case SlotTest::general:
           if (set_holds(static_cast<const Alternative*>(slot.ptr), slot.n_alts, forms)) {
