@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/serialize.hpp>
+#include <iostream>
+
 namespace eddy::rules {
 namespace {
 
@@ -24,6 +27,21 @@ TEST(BenchRules, ReportsFiguresPerRuleCountAndAgreesWithReference) {
   // Realistic events: about a kilobyte each.
   EXPECT_GT(r.at("event_bytes").to_number<double>(), 700);
   EXPECT_LT(r.at("event_bytes").to_number<double>(), 1400);
+}
+
+}  // namespace
+}  // namespace eddy::rules
+
+namespace eddy::rules {
+namespace {
+
+// The full benchmark with default options (about 30 s), for recording figures:
+//   build/rules_tests --gtest_also_run_disabled_tests --gtest_filter='*FullDefaultRun'
+TEST(BenchRules, DISABLED_FullDefaultRun) {
+  boost::json::object r = bench_rules();
+  ASSERT_FALSE(r.contains("error")) << r.at("error");
+  EXPECT_GT(r.at("verified_events").to_number<int>(), 0);
+  for (const auto& kv : r) std::cout << kv.key() << " " << boost::json::serialize(kv.value()) << "\n";
 }
 
 }  // namespace
