@@ -19,6 +19,8 @@
 #include "bus/topics.h"
 #include "catalog/catalog.h"
 #include "functions/manager.h"
+#include "sources/http/routes.h"
+#include "sources/webhooks/webhooks.h"
 #include "gateway/gateway.h"
 #include "log/topic.h"
 
@@ -73,6 +75,8 @@ struct App::Impl {
   std::unique_ptr<bus::TopicManager> topics;
   std::unique_ptr<bus::SubscriptionManager> subscriptions;
   std::unique_ptr<functions::FunctionManager> functions;
+  std::unique_ptr<sources::http::RouteManager> routes;
+  std::unique_ptr<sources::webhooks::WebhookManager> webhooks;
   std::unique_ptr<gateway::Gateway> gateway;
   asio::signal_set signals{io, SIGINT, SIGTERM};
   asio::steady_timer retention_timer{io};
@@ -147,11 +151,17 @@ Result<std::unique_ptr<App>> App::create(AppOptions options) {
   o.functions.data_dir = o.data_dir;
   impl->functions = std::make_unique<functions::FunctionManager>(
       impl->io, *impl->catalog, *impl->topics, SystemClock::instance(), o.functions);
+  impl->routes = std::make_unique<sources::http::RouteManager>(*impl->catalog, SystemClock::instance());
+  if (auto s = impl->routes->open_all(); !s) return std::move(s).error();
+  impl->webhooks = std::make_unique<sources::webhooks::WebhookManager>(
+      *impl->catalog, *impl->topics, SystemClock::instance());
+  if (auto s = impl->webhooks->open_all(); !s) return std::move(s).error();
   impl->gateway = std::make_unique<gateway::Gateway>(
       impl->io,
       gateway::GatewayOptions{o.listen, o.max_request_bytes, o.max_event_bytes},
       gateway::Services{*impl->catalog, *impl->topics, SystemClock::instance(),
-                        *impl->subscriptions, *impl->functions});
+                        *impl->subscriptions, *impl->functions, *impl->routes,
+                        *impl->webhooks});
   return std::unique_ptr<App>(new App(std::move(impl)));
 }
 
@@ -204,6 +214,8 @@ void App::wait() {
   im.gateway.reset();
   im.subscriptions.reset();
   im.functions.reset();
+  im.webhooks.reset();
+  im.routes.reset();
   im.topics.reset();
   im.store.reset();
   im.flusher.reset();  // final fsync of every partition

@@ -19,6 +19,8 @@
 #include "cli/http_client.h"
 #include "cli/bench.h"
 #include "cli/pattern.h"
+#include "cli/route.h"
+#include "cli/webhook.h"
 #include "cli/sub.h"
 #include "cli/function.h"
 
@@ -232,6 +234,8 @@ int run(int argc, char** argv) {
   BenchCommand bench = add_bench_command(app);
   SubCommand sub = add_sub_command(app);
   Command pattern = add_pattern_command(app);
+  Command route = add_route_command(app);
+  Command webhook = add_webhook_command(app);
   FunctionCommand function = add_function_command(app);
 
   try {
@@ -264,6 +268,8 @@ int run(int argc, char** argv) {
   if (bench.parsed()) return bench.run(endpoint);
   if (sub.parsed()) return sub.run(endpoint);
   if (pattern.parsed()) return pattern.run(endpoint);
+  if (route.parsed()) return route.run(endpoint);
+  if (webhook.parsed()) return webhook.run(endpoint);
   if (function.parsed()) return function.run(endpoint);
   return 0;
 }

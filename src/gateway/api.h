@@ -48,4 +48,12 @@ boost::asio::awaitable<Response> handle_usage(Context& ctx, Request& req, const 
 // The Lambda Invoke API: /2015-03-31/functions/{name}/invocations
 boost::asio::awaitable<Response> handle_lambda(Context& ctx, Request& req, const Target& t);
 
+// /v1/routes[/{id}], and every request not for eddy's own endpoints: the user's HTTP routes
+// (404/405 when no route matches).
+boost::asio::awaitable<Response> handle_routes(Context& ctx, Request& req, const Target& t);
+boost::asio::awaitable<Response> handle_user_route(Context& ctx, Request& req, const Target& t);
+// /v1/webhooks[/{name}], and deliveries at POST /hooks/{name}.
+boost::asio::awaitable<Response> handle_webhooks(Context& ctx, Request& req, const Target& t);
+boost::asio::awaitable<Response> handle_hook(Context& ctx, Request& req, const Target& t);
+
 }  // namespace eddy::gateway

@@ -99,6 +99,17 @@ struct Gateway::Impl {
     if (!seg.empty() && seg[0] == "2015-03-31") {
       co_return co_await handle_lambda(ctx, req, *target);
     }
+    if (seg.size() >= 2 && seg[0] == "v1" && seg[1] == "routes") {
+      co_return co_await handle_routes(ctx, req, *target);
+    }
+    if (seg.size() >= 2 && seg[0] == "v1" && seg[1] == "webhooks") {
+      co_return co_await handle_webhooks(ctx, req, *target);
+    }
+    if (!seg.empty() && seg[0] == "hooks") co_return co_await handle_hook(ctx, req, *target);
+    // Everything outside eddy's own prefixes belongs to the user's HTTP routes.
+    if (seg.empty() || (seg[0] != "v1" && seg[0] != "_eddy" && seg[0] != "healthz")) {
+      co_return co_await handle_user_route(ctx, req, *target);
+    }
     co_return error_reply(Errc::not_found,
                           fmt::format("no such endpoint: {} {}", std::string_view(req.method_string()),
                                       std::string_view(req.target())));

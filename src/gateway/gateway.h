@@ -25,6 +25,12 @@ class SubscriptionManager;
 namespace eddy::functions {
 class FunctionManager;
 }
+namespace eddy::sources::http {
+class RouteManager;
+}
+namespace eddy::sources::webhooks {
+class WebhookManager;
+}
 
 namespace eddy::gateway {
 
@@ -41,6 +47,8 @@ struct Services {
   const Clock& clock;
   bus::SubscriptionManager& subscriptions;
   functions::FunctionManager& functions;
+  sources::http::RouteManager& routes;
+  sources::webhooks::WebhookManager& webhooks;
 };
 
 class Gateway {
