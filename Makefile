@@ -16,6 +16,11 @@ tests/functions_js/node_modules: tests/functions_js/package-lock.json
 	npm ci --prefix tests/functions_js --no-audit --no-fund
 	@touch $@
 
+# Stripe's library, which signs the webhook tests' deliveries, from the lockfile.
+tests/webhooks_js/node_modules: tests/webhooks_js/package-lock.json
+	npm ci --prefix tests/webhooks_js --no-audit --no-fund
+	@touch $@
+
 deps:
 	@scripts/install-deps.sh
 
@@ -31,7 +36,7 @@ run: build
 unit: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-integration: build tests/functions_js/node_modules
+integration: build tests/functions_js/node_modules tests/webhooks_js/node_modules
 	EDDY_BIN=$(abspath $(BUILD)/eddy) $(PY) -m pytest -q tests/integration
 
 test: unit integration
