@@ -808,10 +808,17 @@ class FunctionManager::Impl::AsyncQueue : public std::enable_shared_from_this<As
  public:
   explicit AsyncQueue(Impl& m) : m_(m), strand_(asio::make_strand(m.io)), commit_timer_(strand_) {}
 
+  // Attaches to the queue's topic if it exists; it is created with the first async
+  // invocation (a server that never queues one shows no such topic).
   Status open() {
-    auto t = m_.topics.ensure(kAsyncTopic);
-    if (!t) return std::move(t).error();
-    topic_ = *t;
+    if (auto t = m_.topics.find(kAsyncTopic)) return attach(t);
+    return {};
+  }
+
+  Status attach(std::shared_ptr<log::Topic> t) {
+    std::lock_guard lock(attach_mu_);
+    if (topic_) return {};
+    topic_ = std::move(t);
     auto& part = topic_->partition(0);
     auto state = m_.catalog.get_state(kKind, kAsyncTopic, "offset");
     uint64_t committed = part.start_offset();
@@ -827,7 +834,10 @@ class FunctionManager::Impl::AsyncQueue : public std::enable_shared_from_this<As
   }
 
   void close() {
-    if (topic_) topic_->partition(0).remove_listener(listener_);
+    {
+      std::lock_guard lock(attach_mu_);
+      if (topic_) topic_->partition(0).remove_listener(listener_);
+    }
     auto self = shared_from_this();
     std::promise<void> flushed;
     asio::post(strand_, [self, &flushed] {
@@ -851,6 +861,11 @@ class FunctionManager::Impl::AsyncQueue : public std::enable_shared_from_this<As
                         first_ms, not_before_ms);
     data += payload;
     data += "}";
+    if (!attached()) {
+      auto t = m_.topics.ensure(kAsyncTopic);
+      if (!t) return done(std::move(t).error());
+      if (auto s = attach(*t); !s) return done(std::move(s).error());
+    }
     m_.publish_event(std::string(kAsyncTopic), "eddy.function.invocation",
                      "/functions/" + function, data, std::move(done));
   }
@@ -1060,10 +1075,16 @@ class FunctionManager::Impl::AsyncQueue : public std::enable_shared_from_this<As
     written_ = committed_;
   }
 
+  bool attached() {
+    std::lock_guard lock(attach_mu_);
+    return topic_ != nullptr;
+  }
+
   Impl& m_;
   asio::strand<asio::io_context::executor_type> strand_;
   asio::steady_timer commit_timer_;
-  std::shared_ptr<log::Topic> topic_;
+  std::mutex attach_mu_;
+  std::shared_ptr<log::Topic> topic_;  // set once (attach), then read on the strand
   uint64_t listener_ = 0;
   uint64_t read_offset_ = 0, committed_ = 0, written_ = 0;
   bool commit_armed_ = false, closed_ = false;

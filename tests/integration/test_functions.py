@@ -431,8 +431,8 @@ def test_lambda_throttling_is_429_too_many_requests(fserver, workdir):
                           config=Config(retries={"max_attempts": 0}))
     t = threading.Thread(target=lambda: client.invoke(FunctionName="busy", Payload=b"{}"))
     t.start()
-    wait_for(lambda: s.get("/v1/functions/busy").json()["stats"]["instances"] >= 1, what="busy")
-    time.sleep(0.2)  # let the first call reach its instance (not a wait for a result)
+    wait_for(lambda: s.get("/v1/functions/busy").json()["stats"]["busy"] >= 1,
+             what="the first call to occupy the only instance")
     with pytest.raises(client.exceptions.TooManyRequestsException):
         client.invoke(FunctionName="busy", Payload=b"{}")
     t.join()
