@@ -151,6 +151,28 @@ Result<std::unique_ptr<App>> App::create(AppOptions options) {
   o.functions.data_dir = o.data_dir;
   impl->functions = std::make_unique<functions::FunctionManager>(
       impl->io, *impl->catalog, *impl->topics, SystemClock::instance(), o.functions);
+  // Subscriptions with a function target invoke through the functions manager, waiting for
+  // a free instance rather than failing when the function is at max_concurrency.
+  impl->subscriptions->set_function_target(bus::FunctionTarget{
+      [f = impl->functions.get()](std::string_view name) { return f->exists(name); },
+      [f = impl->functions.get()](std::string_view name, std::string event,
+                                  std::function<void(bus::FunctionOutcome)> done) {
+        functions::InvokeOptions options;
+        options.queue_when_throttled = true;
+        f->invoke(name, std::move(event), std::move(options),
+                  [done = std::move(done)](Result<functions::InvokeResult> r) {
+                    if (!r) {
+                      bool refused = r.error().code == Errc::invalid_argument ||
+                                     r.error().code == Errc::too_large;
+                      return done({false, refused, r.error().message});
+                    }
+                    if (r->function_error) {
+                      return done({false, false, fmt::format("function error {}: {}",
+                                                             r->error_type, r->payload)});
+                    }
+                    done({true, false, {}});
+                  });
+      }});
   impl->routes = std::make_unique<sources::http::RouteManager>(*impl->catalog, SystemClock::instance());
   if (auto s = impl->routes->open_all(); !s) return std::move(s).error();
   impl->webhooks = std::make_unique<sources::webhooks::WebhookManager>(

@@ -603,13 +603,14 @@ void Subscription::pump() {
 void Subscription::deliver(Delivery d) {
   std::weak_ptr<Subscription> weak = weak_from_this();
   SubscriptionConfig::Target target;
-  std::string target_topic;
+  std::string target_topic, function;
   std::shared_ptr<PushClient> client;
   std::chrono::milliseconds timeout;
   {
     std::lock_guard lock(mu_);
     target = config_.target;
     target_topic = config_.target_topic;
+    function = config_.target_function;
     client = push_;
     timeout = std::chrono::milliseconds(config_.ack_deadline_ms);
   }
@@ -672,6 +673,18 @@ void Subscription::deliver(Delivery d) {
                              if (auto self = weak.lock()) self->complete(*ref, f);
                            });
                          });
+    return;
+  }
+  if (target == SubscriptionConfig::Target::function && deps_.functions.invoke) {
+    auto ref = std::make_shared<Delivery>(std::move(d));
+    auto& io = deps_.io;
+    deps_.functions.invoke(function, ref->payload, [weak, ref, &io](FunctionOutcome outcome) {
+      std::optional<Failure> f;
+      if (!outcome.ok) f = Failure{std::move(outcome.error), 0, outcome.permanent, {}};
+      asio::post(io, [weak, ref, f = std::move(f)] {
+        if (auto self = weak.lock()) self->complete(*ref, f);
+      });
+    });
     return;
   }
   // The target changed to pull while this was leased: let the lease lapse into the queue.

@@ -61,6 +61,7 @@ class Subscription : public std::enable_shared_from_this<Subscription> {
     catalog::Catalog& catalog;
     TopicManager& topics;
     const Clock& clock;
+    const FunctionTarget& functions;
   };
 
   // A subscription over `topic` (null: the topic is gone; the subscription then only

@@ -65,7 +65,7 @@ Status read_retry(const json::object& r, RetryPolicy& p) {
 
 Status read_target(const json::object& t, SubscriptionConfig& c) {
   constexpr std::string_view kForms =
-      R"(use {"pull":{}}, {"url":"http://host:port/path"} or {"topic":"name"})";
+      R"(use {"pull":{}}, {"url":"http://host:port/path"}, {"topic":"name"} or {"function":"name"})";
   if (t.size() != 1) return invalid(fmt::format("'target' must have exactly one key: {}", kForms));
   const auto& [key, value] = *t.begin();
   if (key == "pull") {
@@ -96,7 +96,12 @@ Status read_target(const json::object& t, SubscriptionConfig& c) {
     return {};
   }
   if (key == "function") {
-    return invalid("function targets arrive with functions; use a pull, url or topic target");
+    if (!value.is_string() || value.get_string().empty() || value.get_string().size() > 200) {
+      return invalid("'target.function' must be the name of a function");
+    }
+    c.target = SubscriptionConfig::Target::function;
+    c.target_function = value.get_string();
+    return {};
   }
   return invalid(fmt::format("unknown target '{}': {}", std::string_view(key), kForms));
 }
@@ -235,6 +240,7 @@ json::object SubscriptionConfig::to_json() const {
     case Target::pull: o["target"] = json::object{{"pull", json::object()}}; break;
     case Target::url: o["target"] = json::object{{"url", target_url}}; break;
     case Target::topic: o["target"] = json::object{{"topic", target_topic}}; break;
+    case Target::function: o["target"] = json::object{{"function", target_function}}; break;
   }
   o["ack_deadline_ms"] = ack_deadline_ms;
   o["retry"] = json::object{{"max_attempts", retry.max_attempts},

@@ -27,7 +27,7 @@ struct StartPosition {
 };
 
 struct SubscriptionConfig {
-  enum class Target { pull, url, topic };
+  enum class Target { pull, url, topic, function };
 
   std::string topic;
   SubscriptionMode mode = SubscriptionMode::queue;
@@ -35,6 +35,7 @@ struct SubscriptionConfig {
   Target target = Target::pull;
   std::string target_url;      // Target::url: http://host[:port][/path]
   std::string target_topic;    // Target::topic
+  std::string target_function;  // Target::function
   int64_t ack_deadline_ms = 30000;
   RetryPolicy retry;
   std::string dead_letter_topic;  // empty: none (events out of attempts are dropped)
@@ -43,8 +44,8 @@ struct SubscriptionConfig {
   StartPosition start;
 
   // Reads a request body. Unknown fields, wrong types and out-of-range values are
-  // invalid_argument errors naming the field; a bad filter is invalid_pattern. Function
-  // targets and `transform` are refused (invalid_argument) until they are implemented.
+  // invalid_argument errors naming the field; a bad filter is invalid_pattern; `transform`
+  // is refused (invalid_argument) until it is implemented.
   static Result<SubscriptionConfig> from_json(const boost::json::object& body);
   // Every field, defaults included, in the request body's shape.
   boost::json::object to_json() const;

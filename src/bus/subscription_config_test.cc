@@ -71,7 +71,7 @@ TEST(SubscriptionConfigTest, BadInputNamesTheField) {
       {R"({"topic":"t","target":{"url":"ftp://x/"}})", Errc::invalid_argument, "http://"},
       {R"({"topic":"t","target":{"url":"https://x/"}})", Errc::invalid_argument, "https"},
       {R"({"topic":"t","target":{"pull":{},"url":"http://x/"}})", Errc::invalid_argument, "exactly one"},
-      {R"({"topic":"t","target":{"function":"f"}})", Errc::invalid_argument, "function targets arrive with functions"},
+      {R"({"topic":"t","target":{"function":""}})", Errc::invalid_argument, "target.function"},
       {R"({"topic":"t","target":{"queue":"q"}})", Errc::invalid_argument, "unknown target"},
       {R"({"topic":"t","filter":{"type":"not-a-list"}})", Errc::invalid_pattern, "filter"},
       {R"({"topic":"t","dead_letter_topic":"bad name"})", Errc::invalid_argument, "dead_letter_topic"},

@@ -64,6 +64,10 @@ SubscriptionManager::~SubscriptionManager() {
   writer_->join();
 }
 
+void SubscriptionManager::set_function_target(FunctionTarget target) {
+  functions_ = std::move(target);
+}
+
 Status SubscriptionManager::open_all() {
   auto all = catalog_.list(kKind);
   if (!all) return std::move(all).error();
@@ -85,7 +89,7 @@ Status SubscriptionManager::open_all() {
     if (!topic) {
       spdlog::warn("subscription '{}': its topic '{}' no longer exists", r.name, config->topic);
     }
-    Subscription::Deps deps{io_, *writer_, catalog_, topics_, clock_};
+    Subscription::Deps deps{io_, *writer_, catalog_, topics_, clock_, functions_};
     auto sub = Subscription::create(deps, r.name, std::move(*config), std::move(topic), *state);
     if (!sub) return std::move(sub).error();
     (*sub)->start();
@@ -122,6 +126,17 @@ Result<std::pair<json::object, bool>> SubscriptionManager::put(std::string_view 
                       fmt::format("topic '{}' does not exist; create it with PUT /v1/topics/{}",
                                   config->topic, config->topic));
   }
+  if (config->target == SubscriptionConfig::Target::function) {
+    if (!functions_.invoke) {
+      return make_error(Errc::invalid_argument, "this server does not run functions");
+    }
+    if (!functions_.exists(config->target_function)) {
+      return make_error(Errc::not_found,
+                        fmt::format("function '{}' does not exist; deploy it with PUT "
+                                    "/v1/functions/{}",
+                                    config->target_function, config->target_function));
+    }
+  }
   // Topics named as targets are created when missing.
   for (const auto* t : {&config->dead_letter_topic, &config->target_topic}) {
     if (t->empty()) continue;
@@ -144,7 +159,7 @@ Result<std::pair<json::object, bool>> SubscriptionManager::put(std::string_view 
     if (!d) return std::move(d).error();
     return std::pair{std::move(*d), false};
   }
-  Subscription::Deps deps{io_, *writer_, catalog_, topics_, clock_};
+  Subscription::Deps deps{io_, *writer_, catalog_, topics_, clock_, functions_};
   auto sub = Subscription::create(deps, std::string(name), *config, topic, std::nullopt);
   if (!sub) return std::move(sub).error();
   // The spec first, then the start position: a crash in between leaves a subscription that

@@ -65,6 +65,25 @@ struct PulledMessage {
 
 using PullCallback = std::function<void(Result<std::vector<PulledMessage>>)>;
 
+// How a delivery to a function ended.
+struct FunctionOutcome {
+  bool ok = false;
+  bool permanent = false;  // retrying cannot help (the event is refused as input)
+  std::string error;       // for the dead letter's `eddyerror`
+};
+
+// How subscriptions reach functions. The functions subsystem depends on the bus, so the App
+// hands these in; until it does, function targets are refused.
+struct FunctionTarget {
+  // Whether a function of this name exists.
+  std::function<bool(std::string_view name)> exists;
+  // Invokes the function once with `event` (a stored CloudEvent) as its payload; `done` is
+  // called once, on any thread.
+  std::function<void(std::string_view name, std::string event,
+                     std::function<void(FunctionOutcome)> done)>
+      invoke;
+};
+
 class SubscriptionManager {
  public:
   // All references must outlive the manager. Call stop() before the io_context stops.
@@ -73,6 +92,9 @@ class SubscriptionManager {
   ~SubscriptionManager();
   SubscriptionManager(const SubscriptionManager&) = delete;
   SubscriptionManager& operator=(const SubscriptionManager&) = delete;
+
+  // Lets subscriptions deliver to functions. Call before the io_context runs.
+  void set_function_target(FunctionTarget target);
 
   // Loads every subscription of the catalog with its ack state and starts delivering.
   Status open_all();
@@ -117,6 +139,7 @@ class SubscriptionManager {
   catalog::Catalog& catalog_;
   TopicManager& topics_;
   const Clock& clock_;
+  FunctionTarget functions_;
   std::mutex admin_mu_;  // serializes put / remove
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<Subscription>, std::less<>> subs_;

@@ -1,12 +1,15 @@
 """Subscriptions against the real server: fan-out, pull/ack/nack with deadlines, dead
 letters with their history, push to a local HTTP endpoint (retries, Retry-After, permanent
-failures), forwarding, stream mode, seek, redrive, restarts and kill -9."""
+failures), forwarding, function targets, stream mode, seek, redrive, restarts and kill -9."""
 import json
 import os
 import random
+import shutil
+import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import requests
 
@@ -457,8 +460,8 @@ def test_subscription_api_errors_are_clear(server):
 
     err(server.put("/v1/subscriptions/s", json={"topic": "nope"}), 404, "not_found")
     msg = err(server.put("/v1/subscriptions/s", json={"topic": "t", "target": {"function": "f"}}),
-              400, "invalid_argument")
-    assert "function targets arrive with functions" in msg
+              404, "not_found")
+    assert "function 'f' does not exist" in msg
     err(server.put("/v1/subscriptions/s", json={"topic": "t", "filter": {"a": 1}}), 400,
         "invalid_pattern")
     err(server.put("/v1/subscriptions/s", data="{", headers={"content-type": "application/json"}),
@@ -609,3 +612,39 @@ def test_every_acknowledged_event_is_delivered_after_kill_9(make_server):
             th.join(timeout=30)
     finally:
         ep.close()
+
+
+# --- function targets ----------------------------------------------------------------------
+
+def test_function_target_invokes_the_function_and_dead_letters_its_failures(server):
+    # Functions may run as `nobody`: their code must be readable by everyone.
+    code = Path(tempfile.mkdtemp(prefix="eddy-sub-fn-", dir="/tmp"))
+    try:
+        os.chmod(code, 0o755)
+        (code / "app.py").write_text(
+            "def handler(event, context):\n"
+            "    if event['id'] == 'poison':\n"
+            "        raise ValueError('cannot handle ' + event['id'])\n"
+            "    return {'seen': event['id'], 'data': event['data']}\n")
+        os.chmod(code / "app.py", 0o644)
+        r = server.put("/v1/functions/handler",
+                       json={"runtime": "python", "handler": "app.handler",
+                             "code": {"path": str(code)}})
+        assert r.status_code in (200, 201), r.text
+        server.put("/v1/topics/t", json={})
+        r = server.put("/v1/subscriptions/f", json={"topic": "t", "target": {"function": "nope"}})
+        assert r.status_code == 404 and "nope" in r.json()["error"]["message"]
+        create_sub(server, "f", topic="t", target={"function": "handler"}, dead_letter_topic="f-dead",
+                   retry={"max_attempts": 2, "initial_backoff_ms": 10, "max_backoff_ms": 10})
+        publish(server, "t", make_events(3) + [
+            {"specversion": "1.0", "id": "poison", "source": "/test", "type": "t", "data": {}}])
+        dead = wait_for(lambda: read_topic(server, "f-dead"), timeout=30, what="the dead letter")
+        assert dead[0]["id"] == "poison" and dead[0]["eddyattempts"] == 2
+        assert "cannot handle poison" in dead[0]["eddyerror"]
+        st = wait_for(lambda: (s := stats(server, "f"))["acks"] == 3 and s, timeout=30,
+                      what="three successful deliveries")
+        assert st["backlog"] == 0 and st["dead_lettered"] == 1
+        inv = server.get("/v1/functions/handler/invocations").json()["invocations"]
+        assert sorted(i["status"] for i in inv) == ["error", "error", "success", "success", "success"]
+    finally:
+        shutil.rmtree(code, ignore_errors=True)
