@@ -1,6 +1,6 @@
 // Subscriptions: named, durable consumers of a topic. Every subscription sees every event
 // of its topic (fan-out) that passes its filter, and is consumed by pulling or pushed to an
-// HTTP URL or another topic. See DESIGN.md for the contract; bus/README.md for the rules.
+// HTTP URL, a function or another topic. See DESIGN.md for the contract; bus/README.md for the rules.
 //
 // Mode `queue` acks each event on its own, redelivers it when its ack deadline passes or on
 // a nack, and after `retry.max_attempts` deliveries publishes it to the dead-letter topic
