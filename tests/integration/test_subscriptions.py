@@ -438,6 +438,33 @@ def test_a_slow_endpoint_does_not_hold_up_another_subscription(server):
         fast_ep.close()
 
 
+def test_stream_push_delivers_in_order_one_at_a_time(server):
+    failed_once = set()
+    lock = threading.Lock()
+    ep = None
+
+    def fail_each_event_once(n):
+        _, headers, _ = ep.received()[n - 1]
+        with lock:
+            if headers["ce-id"] in failed_once:
+                return 200, {}
+            failed_once.add(headers["ce-id"])
+        return 503, {}
+
+    ep = Endpoint(fail_each_event_once)
+    try:
+        server.put("/v1/topics/t", json={})
+        create_sub(server, "ordered", topic="t", mode="stream", target={"url": ep.url},
+                   retry={"initial_backoff_ms": 5, "max_backoff_ms": 10})
+        publish(server, "t", make_events(10))
+        wait_for(lambda: ep.count() == 20, what="every event twice (one failure each)")
+        ids = [h["ce-id"] for _, h, _ in ep.received()]
+        # Each event is retried until it succeeds before the next one is sent.
+        assert ids == [f"e-{i // 2}" for i in range(20)]
+    finally:
+        ep.close()
+
+
 def test_forwarding_to_a_topic_keeps_the_id_and_adds_the_hop(server):
     server.put("/v1/topics/in", json={})
     create_sub(server, "fwd", topic="in", target={"topic": "out"})
