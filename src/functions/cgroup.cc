@@ -1,6 +1,7 @@
 #include "functions/cgroup.h"
 
 #include <sys/stat.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -74,6 +75,23 @@ bool usable(const std::string& base, bool v2) {
   return ok;
 }
 
+// Removes the groups of eddy servers that died without cleaning up (kill -9): `eddy-<pid>`
+// directories whose pid is gone. rmdir only removes empty groups, so a live one is safe.
+void sweep_stale(const std::string& parent) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(parent, ec)) {
+    std::string name = entry.path().filename().string();
+    if (!name.starts_with("eddy-") || !entry.is_directory()) continue;
+    pid_t pid = static_cast<pid_t>(std::strtol(name.c_str() + 5, nullptr, 10));
+    if (pid <= 0 || pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+    std::error_code ec2;
+    for (const auto& child : fs::directory_iterator(entry.path(), ec2)) {
+      if (child.is_directory()) ::rmdir(child.path().c_str());
+    }
+    ::rmdir(entry.path().c_str());
+  }
+}
+
 }  // namespace
 
 std::unique_ptr<MemoryCgroups> MemoryCgroups::detect(const std::string& root) {
@@ -86,6 +104,7 @@ std::unique_ptr<MemoryCgroups> MemoryCgroups::detect(const std::string& root) {
     if (read_file(parent + "/cgroup.controllers").find("memory") == std::string::npos) continue;
     // Controllers reach children only through subtree_control, which a group holding
     // processes (eddy itself) may not enable: put eddy's group beside it only if allowed.
+    sweep_stale(parent);
     std::string base = parent + "/" + group;
     std::error_code ec;
     fs::create_directories(base, ec);
@@ -101,6 +120,7 @@ std::unique_ptr<MemoryCgroups> MemoryCgroups::detect(const std::string& root) {
     std::string self = self_path("memory");
     std::string parent = mount + (self == "/" ? "" : self);
     if (!fs::exists(parent)) parent = mount;  // a namespaced view shows our group as root
+    sweep_stale(parent);
     std::string base = parent + "/" + group;
     if (usable(base, false)) return std::unique_ptr<MemoryCgroups>(new MemoryCgroups(base, false));
     ::rmdir(base.c_str());
