@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -69,6 +70,7 @@ Result<Child> PosixLauncher::spawn(const SpawnSpec& spec) {
   }
   int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
 
+  pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid == 0) {
     // Child.
@@ -96,6 +98,9 @@ Result<Child> PosixLauncher::spawn(const SpawnSpec& spec) {
       if (::setgid(*spec.gid) != 0) child_fail(report[1], 5);
     }
     if (spec.uid && ::setuid(*spec.uid) != 0) child_fail(report[1], 6);
+    // Die with the server, however it dies (set after the user switch, which clears it).
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
     if (!spec.cwd.empty() && ::chdir(spec.cwd.c_str()) != 0) child_fail(report[1], 7);
     ::execve(argv[0], argv.data(), envp.data());
     child_fail(report[1], 8);

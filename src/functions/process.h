@@ -3,6 +3,7 @@
 // stdout/stderr on pipes, its own process group (so a kill takes the whole tree), optional
 // resource limits, an optional cgroup to join before exec, and an optional unprivileged
 // user.
+// Its children get SIGKILL when the server dies (PR_SET_PDEATHSIG).
 //
 // Threading: Launcher implementations are thread-safe.
 #pragma once

@@ -664,3 +664,23 @@ def test_aws_cli_lambda_invoke(fserver, workdir):
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["StatusCode"] == 200
     assert json.loads(out.read_text()) == {"cli": 9}
+
+
+def test_function_processes_die_with_a_killed_server(fserver, workdir):
+    s = fserver()
+    # Answers one invocation, then ignores the Runtime API and sleeps: only the server's
+    # death can end it.
+    code = write_code(workdir, "stubborn", {"bootstrap": """\
+        #!/bin/sh
+        API="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
+        H=$(mktemp)
+        curl -sS -D "$H" -o /dev/null "$API/invocation/next"
+        ID=$(grep -i '^Lambda-Runtime-Aws-Request-Id:' "$H" | cut -d: -f2 | tr -d '[:space:]')
+        curl -sS -o /dev/null -X POST "$API/invocation/$ID/response" -d '{"pid":'$$'}'
+        exec sleep 600
+    """})
+    deploy(s, "stubborn", "provided", code)
+    pid = invoke(s, "stubborn").json()["pid"]
+    assert pid_alive(pid)
+    s.kill()
+    wait_for(lambda: not pid_alive(pid), what="the function process to die with the server")
