@@ -170,7 +170,7 @@ Result<std::unique_ptr<App>> App::create(AppOptions options) {
                       return done({false, false, fmt::format("function error {}: {}",
                                                              r->error_type, r->payload)});
                     }
-                    done({true, false, {}});
+                    done({true, false, {}, std::move(r->payload)});
                   });
       }});
   impl->routes = std::make_unique<sources::http::RouteManager>(*impl->catalog, SystemClock::instance());

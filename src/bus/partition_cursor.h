@@ -83,6 +83,10 @@ class PartitionCursor {
   void skip_to(uint64_t end);
   size_t outstanding() const { return messages_.size(); }
   size_t ready() const { return ready_.size(); }
+  // The ready message lease() would hand out first, or null.
+  const Message* first_ready() const {
+    return ready_.empty() ? nullptr : &messages_.at(*ready_.begin());
+  }
 
   // --- Delivering.
   // Whether lease() would return a message now.

@@ -92,10 +92,15 @@ struct Subscription::Waiter {
   std::unique_ptr<asio::steady_timer> timer;
 };
 
+// One push: a single event, or for a function target a batch from one partition, in
+// offset order.
 struct Subscription::Delivery {
-  AckRef ref;
-  uint32_t attempt = 0;
-  std::string payload;
+  struct Item {
+    AckRef ref;
+    uint32_t attempt = 0;
+    std::string payload;
+  };
+  std::vector<Item> items;
 };
 
 struct Subscription::DeadLetter {
@@ -105,9 +110,10 @@ struct Subscription::DeadLetter {
 };
 
 struct Subscription::Asio {
-  explicit Asio(asio::io_context& io) : timer(io), flush_timer(io) {}
-  asio::steady_timer timer;        // lease deadlines and retry times
-  asio::steady_timer flush_timer;  // batched writes of the ack state
+  explicit Asio(asio::io_context& io) : timer(io), flush_timer(io), window_timer(io) {}
+  asio::steady_timer timer;         // lease deadlines and retry times
+  asio::steady_timer flush_timer;   // batched writes of the ack state
+  asio::steady_timer window_timer;  // a function batch waiting for batch.window_ms
 };
 
 Subscription::Subscription(Deps deps, std::string name, SubscriptionConfig config)
@@ -577,23 +583,45 @@ void Subscription::pump() {
       const Now t = now();
       const TimePoint deadline = t.steady + std::chrono::milliseconds(config_.ack_deadline_ms) +
                                  kPushLeaseMargin;
+      const size_t batch = config_.target == SubscriptionConfig::Target::function
+                               ? config_.max_events()
+                               : 1;
+      std::optional<TimePoint> window;
       const size_t n = source_count();
       for (size_t i = 0; i < n && in_flight_ < config_.max_concurrency; ++i) {
         Source& s = source_at((rr_ + i) % n);
-        size_t room = config_.max_concurrency - in_flight_;
-        // Stream mode pushes one event at a time per partition, in order.
-        if (s.cursor.mode() == SubscriptionMode::stream) room = 1;
-        fill(s, room);
-        for (const Message* m : s.cursor.lease(room, deadline, t, lease_counter_)) {
-          deliveries.push_back({{s.redrive, s.partition, m->offset, m->lease}, m->attempts,
-                                m->payload});
+        // Stream mode has one delivery in flight per partition (lease() refuses more), so
+        // events go out in order.
+        const bool stream = s.cursor.mode() == SubscriptionMode::stream;
+        while (in_flight_ < config_.max_concurrency) {
+          fill(s, stream ? batch : batch * (config_.max_concurrency - in_flight_));
+          // A function batch waits up to window_ms after its first event to fill up.
+          if (batch > 1 && config_.batch_window_ms > 0 && s.cursor.ready() < batch) {
+            if (const Message* first = s.cursor.first_ready()) {
+              const int64_t wait = first->log_time_ms + config_.batch_window_ms - t.ms;
+              if (wait > 0) {
+                TimePoint at = t.steady + std::chrono::milliseconds(wait);
+                if (!window || at < *window) window = at;
+                break;
+              }
+            }
+          }
+          auto leased = s.cursor.lease(batch, deadline, t, lease_counter_);
+          if (leased.empty()) break;
+          Delivery d;
+          for (const Message* m : leased) {
+            d.items.push_back({{s.redrive, s.partition, m->offset, m->lease}, m->attempts,
+                               m->payload});
+            ++counters_.deliveries;
+            if (m->attempts > 1) ++counters_.retries;
+          }
+          deliveries.push_back(std::move(d));
           ++in_flight_;
-          ++counters_.deliveries;
-          if (m->attempts > 1) ++counters_.retries;
         }
       }
       ++rr_;
       if (!deliveries.empty()) rearm();
+      if (window) arm_window(*window);
     }
   }
   for (auto& [done, msgs] : answered) done(std::move(msgs));
@@ -606,24 +634,26 @@ void Subscription::deliver(Delivery d) {
   std::string target_topic, function;
   std::shared_ptr<PushClient> client;
   std::chrono::milliseconds timeout;
+  bool batched = false;
   {
     std::lock_guard lock(mu_);
     target = config_.target;
+    batched = config_.max_events() > 1;
     target_topic = config_.target_topic;
     function = config_.target_function;
     client = push_;
     timeout = std::chrono::milliseconds(config_.ack_deadline_ms);
   }
   if (target == SubscriptionConfig::Target::url && client) {
-    auto msg = events::to_binary(d.payload);
+    auto msg = events::to_binary(d.items.front().payload);
     if (!msg) {
-      complete(d, Failure{"cannot encode the event for push: " + msg.error().message, 0, true, {}});
+      fail_all(d, Failure{"cannot encode the event for push: " + msg.error().message, 0, true, {}});
       return;
     }
     PushRequest req;
     req.headers = std::move(msg->headers);
     req.headers.emplace_back("eddy-subscription", name_);
-    req.headers.emplace_back("eddy-delivery-attempt", std::to_string(d.attempt));
+    req.headers.emplace_back("eddy-delivery-attempt", std::to_string(d.items.front().attempt));
     req.content_type = std::move(msg->content_type);
     req.body = std::move(msg->body);
     req.timeout = timeout;
@@ -632,29 +662,31 @@ void Subscription::deliver(Delivery d) {
       auto self = weak.lock();
       if (!self) return;
       if (r.status >= 200 && r.status <= 299) {
-        self->complete(*ref, std::nullopt);
+        self->complete(*ref, {std::nullopt});
         return;
       }
       Failure f;
       f.error = std::move(r.error);
       f.status = r.status;
       f.permanent = permanent_status(r.status);
-      if (r.retry_after) f.retry_after_ms = parse_retry_after(*r.retry_after, self->deps_.clock.now_ms());
-      self->complete(*ref, std::move(f));
+      if (r.retry_after) {
+        f.retry_after_ms = parse_retry_after(*r.retry_after, self->deps_.clock.now_ms());
+      }
+      self->fail_all(*ref, f);
     });
     return;
   }
   if (target == SubscriptionConfig::Target::topic) {
     auto topic = deps_.topics.ensure(target_topic);
     if (!topic) {
-      complete(d, Failure{fmt::format("cannot open topic '{}': {}", target_topic,
+      fail_all(d, Failure{fmt::format("cannot open topic '{}': {}", target_topic,
                                       topic.error().message),
                           0, false, {}});
       return;
     }
-    auto ev = make_forwarded(d.payload, kMaxForwardedBytes);
+    auto ev = make_forwarded(d.items.front().payload, kMaxForwardedBytes);
     if (!ev) {
-      complete(d, Failure{ev.error().message, 0, true, {}});
+      fail_all(d, Failure{ev.error().message, 0, true, {}});
       return;
     }
     std::vector<events::Event> evs;
@@ -670,21 +702,34 @@ void Subscription::deliver(Delivery d) {
                                          0, false, {}};
                            }
                            asio::post(io, [weak, ref, f = std::move(f)] {
-                             if (auto self = weak.lock()) self->complete(*ref, f);
+                             if (auto self = weak.lock()) self->complete(*ref, {f});
                            });
                          });
     return;
   }
   if (target == SubscriptionConfig::Target::function && deps_.functions.invoke) {
+    // One event is the CloudEvent itself; a batch is {"Records":[...]}, as Lambda's event
+    // sources send it.
+    std::string payload;
+    if (batched) {
+      payload = R"({"Records":[)";
+      for (size_t i = 0; i < d.items.size(); ++i) {
+        if (i) payload += ',';
+        payload += d.items[i].payload;
+      }
+      payload += "]}";
+    } else {
+      payload = d.items.front().payload;
+    }
     auto ref = std::make_shared<Delivery>(std::move(d));
     auto& io = deps_.io;
-    deps_.functions.invoke(function, ref->payload, [weak, ref, &io](FunctionOutcome outcome) {
-      std::optional<Failure> f;
-      if (!outcome.ok) f = Failure{std::move(outcome.error), 0, outcome.permanent, {}};
-      asio::post(io, [weak, ref, f = std::move(f)] {
-        if (auto self = weak.lock()) self->complete(*ref, f);
-      });
-    });
+    deps_.functions.invoke(
+        function, std::move(payload), [weak, ref, &io, batched](FunctionOutcome outcome) {
+          auto results = function_results(*ref, outcome, batched);
+          asio::post(io, [weak, ref, results = std::move(results)]() mutable {
+            if (auto self = weak.lock()) self->complete(*ref, std::move(results));
+          });
+        });
     return;
   }
   // The target changed to pull while this was leased: let the lease lapse into the queue.
@@ -692,33 +737,115 @@ void Subscription::deliver(Delivery d) {
   --in_flight_;
 }
 
-void Subscription::complete(const Delivery& d, std::optional<Failure> failure) {
+std::vector<std::optional<Failure>> Subscription::function_results(
+    const Delivery& d, const FunctionOutcome& outcome, bool batched) {
+  const size_t n = d.items.size();
+  if (!outcome.ok) {
+    return std::vector<std::optional<Failure>>(n, Failure{outcome.error, 0, outcome.permanent, {}});
+  }
+  std::vector<std::optional<Failure>> out(n);
+  if (!batched) return out;
+  // Lambda's partial batch response: {"batchItemFailures":[{"itemIdentifier":ID}]} names the
+  // events (by CloudEvent id) that failed; the others succeeded. A malformed list fails the
+  // whole batch, as Lambda does.
+  json::error_code ec;
+  auto v = json::parse(outcome.payload, ec);
+  if (ec || !v.is_object()) return out;
+  const json::value* failures = v.as_object().if_contains("batchItemFailures");
+  if (!failures || failures->is_null()) return out;
+  auto whole = [n](std::string why) {
+    return std::vector<std::optional<Failure>>(n, Failure{std::move(why), 0, false, {}});
+  };
+  if (!failures->is_array()) {
+    return whole("the function's batchItemFailures is not a list; the whole batch failed");
+  }
+  std::vector<std::string> ids;
+  for (const auto& item : d.items) ids.push_back(events::attribute(item.payload, "id").value_or(""));
+  for (const auto& f : failures->as_array()) {
+    const json::value* id = f.is_object() ? f.as_object().if_contains("itemIdentifier") : nullptr;
+    if (!id || !id->is_string() || id->get_string().empty()) {
+      return whole("the function's batchItemFailures has an entry without an itemIdentifier; "
+                   "the whole batch failed");
+    }
+    bool found = false;
+    for (size_t i = 0; i < n; ++i) {
+      if (ids[i] == std::string_view(id->get_string())) {
+        out[i] = Failure{"the function reported the event in batchItemFailures", 0, false, {}};
+        found = true;
+      }
+    }
+    if (!found) {
+      return whole(fmt::format("the function's batchItemFailures names '{}', which is not an "
+                               "event id of the batch; the whole batch failed",
+                               std::string_view(id->get_string())));
+    }
+  }
+  return out;
+}
+
+void Subscription::fail_all(const Delivery& d, const Failure& failure) {
+  complete(d, std::vector<std::optional<Failure>>(d.items.size(), failure));
+}
+
+void Subscription::complete(const Delivery& d, std::vector<std::optional<Failure>> results) {
   std::vector<DeadLetter> dead;
   {
     std::lock_guard lock(mu_);
     --in_flight_;
-    if (stopped_ || detached_) return;
-    Source* s = source_for(d.ref.redrive, d.ref.partition);
+    if (stopped_ || detached_ || d.items.empty()) return;
+    Source* s = source_for(d.items.front().ref.redrive, d.items.front().ref.partition);
     if (s) {
-      if (!failure) {
-        size_t n = s->cursor.ack(d.ref.offset, d.ref.lease);
-        counters_.acks += n;
-        if (n) mark_dirty();
-      } else {
+      const Now t = now();
+      std::vector<uint64_t> offsets;
+      auto release = [&](const Delivery::Item& item, const Failure& f) {
         ++counters_.push_failures;
-        std::vector<uint64_t> offsets;
+        offsets.clear();
         double unit = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
-        if (s->cursor.release(d.ref.offset, d.ref.lease, *failure, now(), config_.retry, unit,
+        if (s->cursor.release(item.ref.offset, item.ref.lease, f, t, config_.retry, unit,
                               offsets)) {
           collect_dead(*s, offsets, dead);
         }
+      };
+      size_t acked = 0;
+      if (s->cursor.mode() == SubscriptionMode::stream) {
+        // Commit up to the first failure; the rest of the batch is delivered again from it.
+        size_t k = 0;
+        while (k < d.items.size() && !results[k]) ++k;
+        if (k > 0) acked += s->cursor.ack(d.items[k - 1].ref.offset, d.items[k - 1].ref.lease);
+        if (k < d.items.size()) release(d.items[k], *results[k]);
+      } else {
+        for (size_t i = 0; i < d.items.size(); ++i) {
+          if (!results[i]) {
+            acked += s->cursor.ack(d.items[i].ref.offset, d.items[i].ref.lease);
+          } else {
+            release(d.items[i], *results[i]);
+          }
+        }
       }
+      counters_.acks += acked;
+      if (acked) mark_dirty();
       retire_redrive();
       rearm();
     }
   }
   send_dead(std::move(dead));
   post_pump();
+}
+
+void Subscription::arm_window(TimePoint at) {
+  if (window_at_ && *window_at_ <= at) return;
+  window_at_ = at;
+  asio_->window_timer.expires_at(at);
+  asio_->window_timer.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    if (ec == asio::error::operation_aborted) return;
+    auto self = weak.lock();
+    if (!self) return;
+    {
+      std::lock_guard lock(self->mu_);
+      self->window_at_.reset();
+    }
+    self->pump();
+  });
 }
 
 void Subscription::send_dead(std::vector<DeadLetter> dead) {

@@ -131,7 +131,14 @@ class Subscription : public std::enable_shared_from_this<Subscription> {
   void waiter_expired(uint64_t id);
   void flush();
   void deliver(Delivery d);
-  void complete(const Delivery& d, std::optional<Failure> failure);
+  // One result per item of `d`: nullopt for success.
+  void complete(const Delivery& d, std::vector<std::optional<Failure>> results);
+  void fail_all(const Delivery& d, const Failure& failure);
+  // What a function's outcome means for each event of the delivery (batchItemFailures).
+  static std::vector<std::optional<Failure>> function_results(const Delivery& d,
+                                                              const FunctionOutcome& outcome,
+                                                              bool batched);
+  void arm_window(TimePoint at);
   void send_dead(std::vector<DeadLetter> dead);
   void dead_published(std::shared_ptr<std::vector<DeadLetter>> dead, bool ok);
 
@@ -153,6 +160,7 @@ class Subscription : public std::enable_shared_from_this<Subscription> {
   size_t in_flight_ = 0;
   std::unique_ptr<Asio> asio_;  // timers
   std::optional<TimePoint> armed_at_;
+  std::optional<TimePoint> window_at_;  // when a function batch waiting to fill is due
   bool flush_scheduled_ = false;
   bool dirty_ = false;
   bool stopped_ = false;

@@ -211,12 +211,24 @@ Result<SubscriptionConfig> SubscriptionConfig::from_json(const json::object& bod
   auto batch = get_object(body, "batch");
   if (!batch) return std::move(batch).error();
   if (*batch) {
-    if (auto s = reject_unknown_fields(**batch, {"max_events"}); !s) {
+    if (auto s = reject_unknown_fields(**batch, {"max_events", "window_ms"}); !s) {
       return invalid("batch: " + s.error().message);
     }
     int64_t n = c.batch_max_events;
     if (auto s = read_int(**batch, "max_events", 1, 10000, n, "batch."); !s) return std::move(s).error();
     c.batch_max_events = static_cast<uint32_t>(n);
+    if (auto s = read_int(**batch, "window_ms", 0, 300000, c.batch_window_ms, "batch."); !s) {
+      return std::move(s).error();
+    }
+    const bool batches = c.target == Target::pull || c.target == Target::function;
+    if (!batches && (c.batch_max_events > 1 || c.batch_window_ms > 0)) {
+      return invalid("'batch' applies to pull and function targets; a url or topic target gets "
+                     "one event at a time");
+    }
+    if (c.target == Target::pull && c.batch_window_ms > 0) {
+      return invalid("'batch.window_ms' applies to function targets; a pull returns what is "
+                     "there (use wait_ms to wait for the first event)");
+    }
   }
 
   int64_t concurrency = c.max_concurrency;
@@ -249,7 +261,7 @@ json::object SubscriptionConfig::to_json() const {
                             {"max_age_ms", retry.max_age_ms},
                             {"retry_after_max_ms", retry.retry_after_max_ms}};
   if (!dead_letter_topic.empty()) o["dead_letter_topic"] = dead_letter_topic;
-  o["batch"] = json::object{{"max_events", batch_max_events}};
+  o["batch"] = json::object{{"max_events", max_events()}, {"window_ms", batch_window_ms}};
   o["max_concurrency"] = max_concurrency;
   switch (start.kind) {
     case StartPosition::Kind::latest: o["start"] = "latest"; break;

@@ -39,7 +39,14 @@ struct SubscriptionConfig {
   int64_t ack_deadline_ms = 30000;
   RetryPolicy retry;
   std::string dead_letter_topic;  // empty: none (events out of attempts are dropped)
-  uint32_t batch_max_events = 100;  // a pull's max_events when the request leaves it out
+  // `batch.max_events`: the default max_events of a pull (default 100); for a function
+  // target, events per invocation (default 1: the CloudEvent itself; more: {"Records":[...]}).
+  // URL and topic targets take one event at a time.
+  uint32_t batch_max_events = 0;  // 0: the target's default
+  int64_t batch_window_ms = 0;    // function target: wait this long to fill a batch
+  uint32_t max_events() const {
+    return batch_max_events ? batch_max_events : target == Target::pull ? 100 : 1;
+  }
   uint32_t max_concurrency = 16;    // push deliveries in flight at once
   StartPosition start;
 

@@ -31,19 +31,33 @@ TEST(SubscriptionConfigTest, ReadsEveryField) {
     "target":{"url":"http://127.0.0.1:9000/hook?x=1"},"ack_deadline_ms":500,
     "retry":{"max_attempts":3,"initial_backoff_ms":10,"max_backoff_ms":100,"max_age_ms":60000,
              "retry_after_max_ms":2000},
-    "dead_letter_topic":"orders.dlq","batch":{"max_events":7},"max_concurrency":4,
+    "dead_letter_topic":"orders.dlq","batch":{"max_events":1},"max_concurrency":4,
     "start":"2026-01-01T00:00:00Z"})");
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_EQ(c->mode, SubscriptionMode::stream);
   EXPECT_EQ(c->filter, R"({"type":["a"]})");
   EXPECT_EQ(c->target_url, "http://127.0.0.1:9000/hook?x=1");
   EXPECT_EQ(c->retry.max_age_ms, 60000);
-  EXPECT_EQ(c->batch_max_events, 7u);
+  EXPECT_EQ(c->max_events(), 1u);
   EXPECT_EQ(c->start.kind, StartPosition::Kind::time);
   // What to_json writes reads back the same.
   auto again = SubscriptionConfig::from_json(c->to_json());
   ASSERT_TRUE(again.ok()) << again.error().message;
   EXPECT_EQ(boost::json::serialize(again->to_json()), boost::json::serialize(c->to_json()));
+}
+
+TEST(SubscriptionConfigTest, BatchesDependOnTheTarget) {
+  EXPECT_EQ(parse(R"({"topic":"t"})")->max_events(), 100u);
+  EXPECT_EQ(parse(R"({"topic":"t","target":{"function":"f"}})")->max_events(), 1u);
+  auto f = parse(
+      R"({"topic":"t","target":{"function":"f"},"batch":{"max_events":10,"window_ms":50}})");
+  ASSERT_TRUE(f.ok()) << f.error().message;
+  EXPECT_EQ(f->max_events(), 10u);
+  EXPECT_EQ(f->batch_window_ms, 50);
+  EXPECT_FALSE(parse(R"({"topic":"t","target":{"url":"http://h/"},"batch":{"max_events":2}})").ok());
+  EXPECT_FALSE(parse(R"({"topic":"t","target":{"topic":"o"},"batch":{"window_ms":5}})").ok());
+  EXPECT_FALSE(parse(R"({"topic":"t","batch":{"window_ms":5}})").ok());
+  EXPECT_TRUE(parse(R"({"topic":"t","target":{"url":"http://h/"},"batch":{"max_events":1}})").ok());
 }
 
 TEST(SubscriptionConfigTest, StartTakesKeywordsOffsetsAndTimes) {

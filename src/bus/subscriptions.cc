@@ -231,7 +231,7 @@ void SubscriptionManager::pull(std::string_view name, const json::object& body,
   if (!max_events) return done(std::move(max_events).error());
   auto wait_ms = get_int(body, "wait_ms");
   if (!wait_ms) return done(std::move(wait_ms).error());
-  int64_t max = max_events->value_or((*sub)->config().batch_max_events);
+  int64_t max = max_events->value_or((*sub)->config().max_events());
   int64_t wait = wait_ms->value_or(0);
   if (max < 1 || max > kMaxPullEvents) {
     return done(make_error(Errc::invalid_argument,

@@ -70,6 +70,7 @@ struct FunctionOutcome {
   bool ok = false;
   bool permanent = false;  // retrying cannot help (the event is refused as input)
   std::string error;       // for the dead letter's `eddyerror`
+  std::string payload;     // the function's result, when ok (read for batchItemFailures)
 };
 
 // How subscriptions reach functions. The functions subsystem depends on the bus, so the App
@@ -77,9 +78,9 @@ struct FunctionOutcome {
 struct FunctionTarget {
   // Whether a function of this name exists.
   std::function<bool(std::string_view name)> exists;
-  // Invokes the function once with `event` (a stored CloudEvent) as its payload; `done` is
-  // called once, on any thread.
-  std::function<void(std::string_view name, std::string event,
+  // Invokes the function once with `payload` (a stored CloudEvent, or {"Records":[...]} of
+  // them); `done` is called once, on any thread.
+  std::function<void(std::string_view name, std::string payload,
                      std::function<void(FunctionOutcome)> done)>
       invoke;
 };

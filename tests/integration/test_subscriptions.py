@@ -675,3 +675,39 @@ def test_function_target_invokes_the_function_and_dead_letters_its_failures(serv
         assert sorted(i["status"] for i in inv) == ["error", "error", "success", "success", "success"]
     finally:
         shutil.rmtree(code, ignore_errors=True)
+
+
+def test_function_target_batches_records_and_honours_batch_item_failures(server):
+    code = Path(tempfile.mkdtemp(prefix="eddy-sub-fn-", dir="/tmp"))
+    try:
+        os.chmod(code, 0o755)
+        (code / "app.py").write_text(
+            "def handler(event, context):\n"
+            "    bad = [r['id'] for r in event['Records'] if r['data']['i'] % 3 == 0]\n"
+            "    return {'batchItemFailures': [{'itemIdentifier': i} for i in bad]}\n")
+        os.chmod(code / "app.py", 0o644)
+        r = server.put("/v1/functions/batcher",
+                       json={"runtime": "python", "handler": "app.handler",
+                             "code": {"path": str(code)}})
+        assert r.status_code in (200, 201), r.text
+        server.put("/v1/topics/t", json={})
+        create_sub(server, "b", topic="t", target={"function": "batcher"},
+                   batch={"max_events": 10, "window_ms": 500}, dead_letter_topic="b-dead",
+                   retry={"max_attempts": 2, "initial_backoff_ms": 10, "max_backoff_ms": 10})
+        # Two publishes 100 ms apart land in one invocation: the window holds the first.
+        publish(server, "t", make_events(5))
+        time.sleep(0.1)
+        publish(server, "t", [dict(e, id=f"e-{i + 5}", data={"i": i + 5})
+                              for i, e in enumerate(make_events(5))])
+        dead = wait_for(lambda: len(d := read_topic(server, "b-dead")) == 4 and d, timeout=30,
+                        what="the four failed events in the dead-letter topic")
+        assert sorted(e["id"] for e in dead) == ["e-0", "e-3", "e-6", "e-9"]
+        assert all(e["eddyattempts"] == 2 for e in dead)
+        st = wait_for(lambda: (s := stats(server, "b"))["acks"] == 6 and s, timeout=30,
+                      what="six events acked")
+        assert st["backlog"] == 0
+        inv = server.get("/v1/functions/batcher/invocations").json()["invocations"]
+        # One invocation for all ten, then the four failures again (one or a few batches).
+        assert 2 <= len(inv) <= 5, inv
+    finally:
+        shutil.rmtree(code, ignore_errors=True)
