@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -117,7 +118,8 @@ struct Instance::Impl {
   std::optional<double> first_next_ms;  // start_time -> first /next, for fresh processes
   std::string init_json;           // sent with the first delivery after adopt()
   asio::steady_timer job_timer, init_timer;
-  std::shared_ptr<asio::steady_timer> next_waiter;
+  // The parked /next, resumed directly (on the strand) when a job arrives.
+  std::optional<asio::any_completion_handler<void()>> next_waiter;
   bool exited = false, stopping = false;
   std::string init_error_type, init_error_message;
   std::string out_buf, err_buf;
@@ -127,6 +129,13 @@ struct Instance::Impl {
   std::list<std::weak_ptr<beast::tcp_stream>> conns;
 
   std::shared_ptr<InstanceOwner> current_owner() const { return owner.lock(); }
+
+  void wake_next() {
+    if (!next_waiter) return;
+    auto h = std::move(*next_waiter);
+    next_waiter.reset();
+    std::move(h)();
+  }
   const std::string& current_request() const {
     static const std::string none;
     return job && delivered ? job->request_id : none;
@@ -269,7 +278,7 @@ struct Instance::Impl {
     acceptor.close(ec);
     job_timer.cancel();
     init_timer.cancel();
-    if (next_waiter) next_waiter->cancel();
+    wake_next();
     for (auto& w : conns) {
       if (auto c = w.lock()) c->socket().close(ec);
     }
@@ -296,9 +305,8 @@ struct Instance::Impl {
     }
     while (!job || delivered) {
       if (exited || stopping) co_return runtime_error(http::status::gone, "InstanceStopped", "stopping");
-      next_waiter = std::make_shared<asio::steady_timer>(strand, Clock::time_point::max());
-      auto waiter = next_waiter;
-      co_await waiter->async_wait(kTuple);
+      co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
+          [this](auto handler) { next_waiter.emplace(std::move(handler)); }, asio::use_awaitable);
     }
     delivered = true;
     delivered_at = Clock::now();
@@ -615,7 +623,7 @@ void Instance::dispatch(Job job) {
     }
     im.job = std::move(job);
     im.delivered = false;
-    if (im.next_waiter) im.next_waiter->cancel();
+    im.wake_next();
   });
 }
 
@@ -625,7 +633,7 @@ void Instance::stop() {
     auto& im = *self->impl_;
     im.stopping = true;
     im.kill();
-    if (im.next_waiter) im.next_waiter->cancel();
+    im.wake_next();
   });
 }
 
