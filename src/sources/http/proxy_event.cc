@@ -93,7 +93,8 @@ template <class Pairs>
 std::vector<Group> group(const Pairs& pairs, bool lower_names, bool case_insensitive,
                          bool skip_cookie) {
   std::vector<Group> out;
-  for (const auto& [name, value] : pairs) {
+  for (const auto& pair : pairs) {
+    std::string_view name = pair.first, value = pair.second;
     if (skip_cookie && iequals(name, "cookie")) continue;
     auto it = std::find_if(out.begin(), out.end(), [&](const Group& g) {
       return case_insensitive ? iequals(g.name, name) : g.name == name;
@@ -561,7 +562,9 @@ Result<ProxyReply> map_proxy_reply(PayloadVersion version, std::string_view resu
   }
   if (auto it = o.find("headers"); it != o.end() && !it->value().is_null()) {
     if (!it->value().is_object()) return malformed("headers must be an object");
-    for (const auto& [name, value] : it->value().as_object()) {
+    for (const auto& member : it->value().as_object()) {
+      std::string_view name = member.key();
+      const json::value& value = member.value();
       if (multi && std::any_of(multi->begin(), multi->end(),
                                [&](const auto& m) { return iequals(m.key(), name); })) {
         continue;  // multiValueHeaders win for the same name
