@@ -684,3 +684,20 @@ def test_function_processes_die_with_a_killed_server(fserver, workdir):
     assert pid_alive(pid)
     s.kill()
     wait_for(lambda: not pid_alive(pid), what="the function process to die with the server")
+
+
+def test_min_instances_are_kept_warm_past_the_idle_timeout(fserver, workdir):
+    s = fserver("--prestart", "0")
+    code = write_code(workdir, "warm", {"app.py": "import os\ndef handler(e, c):\n    return os.getpid()\n"})
+    deploy(s, "warm", "python", code, "app.handler", min_instances=1, idle_timeout_ms=100)
+    inst = wait_for(lambda: s.get("/v1/functions/warm").json()["instances"], what="the warm instance")
+    assert len(inst) == 1 and s.get("/v1/functions/warm/invocations").json()["invocations"] == []
+    # Busy enough to need more instances, then idle: the surplus stops, the minimum stays.
+    with concurrent.futures.ThreadPoolExecutor(3) as ex:
+        list(ex.map(lambda _: invoke(s, "warm"), range(9)))
+    wait_for(lambda: len(s.get("/v1/functions/warm").json()["instances"]) == 1,
+             what="back to min_instances")
+    time.sleep(0.3)  # three idle timeouts pass: the last instance must still be there
+    left = s.get("/v1/functions/warm").json()["instances"]
+    assert len(left) == 1 and pid_alive(left[0]["pid"])
+    assert invoke(s, "warm").json() == left[0]["pid"], "served warm by the kept instance"
