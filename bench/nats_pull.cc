@@ -49,12 +49,18 @@ int main(int argc, char** argv) {
     std::string_view a = argv[i];
     if (i + 1 >= argc) return usage("every option takes a value");
     const char* v = argv[++i];
-    if (a == "--url") o.url = v;
-    else if (a == "--payload-file") o.payload_file = v;
-    else if (a == "--messages") o.messages = std::atol(v);
-    else if (a == "--batch") o.batch = std::atoi(v);
-    else if (a == "--max-seconds") o.max_seconds = std::atof(v);
-    else return usage("unknown option");
+    if (a == "--url")
+      o.url = v;
+    else if (a == "--payload-file")
+      o.payload_file = v;
+    else if (a == "--messages")
+      o.messages = std::atol(v);
+    else if (a == "--batch")
+      o.batch = std::atoi(v);
+    else if (a == "--max-seconds")
+      o.max_seconds = std::atof(v);
+    else
+      return usage("unknown option");
   }
   if (o.payload_file.empty() || o.messages < 1 || o.batch < 1) {
     return usage("--payload-file is required; counts must be >= 1");

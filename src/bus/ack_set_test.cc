@@ -1,9 +1,9 @@
 #include "bus/ack_set.h"
 
+#include <gtest/gtest.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
-#include <gtest/gtest.h>
 
 #include <random>
 #include <set>
@@ -100,12 +100,12 @@ TEST(AckSetTest, RoundTripsThroughJson) {
 }
 
 TEST(AckSetTest, RejectsMalformedState) {
-  for (const char* bad : {R"([])", R"({})", R"({"committed":-1})",
-                          R"({"committed":3,"acks":[[2,4]]})",  // below the mark
-                          R"({"committed":3,"acks":[[3,4]]})",  // touches the mark
-                          R"({"committed":0,"acks":[[5,4]]})",  // inverted
-                          R"({"committed":0,"acks":[[5,8],[6,9]]})",
-                          R"({"committed":0,"acks":[[5]]})"}) {
+  for (const char* bad :
+       {R"([])", R"({})", R"({"committed":-1})",
+        R"({"committed":3,"acks":[[2,4]]})",  // below the mark
+        R"({"committed":3,"acks":[[3,4]]})",  // touches the mark
+        R"({"committed":0,"acks":[[5,4]]})",  // inverted
+        R"({"committed":0,"acks":[[5,8],[6,9]]})", R"({"committed":0,"acks":[[5]]})"}) {
     auto r = AckSet::from_json(boost::json::parse(bad));
     EXPECT_FALSE(r.ok()) << bad;
     if (!r.ok()) {

@@ -26,8 +26,8 @@ bool parse_int(std::string_view s, int& out) {
 
 // IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT`, the form RFC 9110 requires senders to use.
 std::optional<int64_t> parse_imf_fixdate(std::string_view s) {
-  if (s.size() != 29 || s[3] != ',' || s[4] != ' ' || s[7] != ' ' || s[11] != ' ' ||
-      s[16] != ' ' || s[19] != ':' || s[22] != ':' || s.substr(25) != " GMT") {
+  if (s.size() != 29 || s[3] != ',' || s[4] != ' ' || s[7] != ' ' || s[11] != ' ' || s[16] != ' ' ||
+      s[19] != ':' || s[22] != ':' || s.substr(25) != " GMT") {
     return std::nullopt;
   }
   static constexpr std::array<std::string_view, 12> kMonths = {
@@ -42,8 +42,7 @@ std::optional<int64_t> parse_imf_fixdate(std::string_view s) {
       !parse_int(s.substr(23, 2), tm.tm_sec)) {
     return std::nullopt;
   }
-  if (tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
-      tm.tm_sec > 60) {
+  if (tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60) {
     return std::nullopt;
   }
   tm.tm_year = year - 1900;

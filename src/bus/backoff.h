@@ -9,7 +9,7 @@
 namespace eddy::bus {
 
 struct RetryPolicy {
-  uint32_t max_attempts = 5;            // deliveries in all, the first included
+  uint32_t max_attempts = 5;  // deliveries in all, the first included
   int64_t initial_backoff_ms = 1000;
   int64_t max_backoff_ms = 60000;
   int64_t max_age_ms = -1;              // -1: retry events of any age

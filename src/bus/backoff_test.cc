@@ -48,9 +48,9 @@ TEST(BackoffTest, RetryAfterSecondsAndDates) {
 }
 
 TEST(BackoffTest, MalformedRetryAfterIsIgnored) {
-  for (const char* bad : {"", "-5", "1.5", "soon", "Sun, 06 Nov 1994 08:49:37 UTC",
-                          "Sunday, 06-Nov-94 08:49:37 GMT", "Sun, 06 Foo 1994 08:49:37 GMT",
-                          "Sun, 36 Nov 1994 08:49:37 GMT"}) {
+  for (const char* bad :
+       {"", "-5", "1.5", "soon", "Sun, 06 Nov 1994 08:49:37 UTC", "Sunday, 06-Nov-94 08:49:37 GMT",
+        "Sun, 06 Foo 1994 08:49:37 GMT", "Sun, 36 Nov 1994 08:49:37 GMT"}) {
     EXPECT_FALSE(parse_retry_after(bad, 0).has_value()) << bad;
   }
 }

@@ -40,7 +40,8 @@ Result<events::Event> rewrite_event(std::string_view stored_json,
   std::deque<std::string> strings;  // unescaped values; the builder keeps views into them
   auto skipped = [&](std::string_view name) {
     return std::find(remove.begin(), remove.end(), name) != remove.end() ||
-           std::any_of(set.begin(), set.end(), [&](const ExtensionValue& e) { return e.name == name; });
+           std::any_of(set.begin(), set.end(),
+                       [&](const ExtensionValue& e) { return e.name == name; });
   };
   events::StoredMembers members(stored_json);
   while (members.next()) {
@@ -63,7 +64,8 @@ Result<events::Event> rewrite_event(std::string_view stored_json,
       int64_t n = 0;
       auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
       if (ec != std::errc() || end != value.data() + value.size()) {
-        return not_stored(fmt::format("attribute '{}' is neither string, integer nor boolean", name));
+        return not_stored(
+            fmt::format("attribute '{}' is neither string, integer nor boolean", name));
       }
       added = builder.add_integer(name, n);
     }
@@ -87,8 +89,7 @@ Result<events::Event> make_dead_letter(std::string_view stored_json, const Deliv
   if (h.status != 0) ext.push_back({"eddystatus", int64_t(h.status)});
   ext.push_back({"eddyfirstattempt", format_rfc3339_ms(h.first_attempt_ms)});
   ext.push_back({"eddylastattempt", format_rfc3339_ms(h.last_attempt_ms)});
-  return rewrite_event(stored_json, kDeadLetterExtensions, ext,
-                       stored_json.size() + kRewriteSlack);
+  return rewrite_event(stored_json, kDeadLetterExtensions, ext, stored_json.size() + kRewriteSlack);
 }
 
 Result<events::Event> strip_dead_letter(std::string_view stored_json) {

@@ -30,16 +30,16 @@ Result<events::Event> rewrite_event(std::string_view stored_json,
                                     std::span<const ExtensionValue> set, size_t max_event_bytes);
 
 // The extensions a dead letter carries, in the order they are written.
-inline constexpr std::string_view kDeadLetterExtensions[] = {
-    "eddysubscription", "eddyattempts",     "eddyerror",
-    "eddystatus",       "eddyfirstattempt", "eddylastattempt"};
+inline constexpr std::string_view kDeadLetterExtensions[] = {"eddysubscription", "eddyattempts",
+                                                             "eddyerror",        "eddystatus",
+                                                             "eddyfirstattempt", "eddylastattempt"};
 
 // What a dead letter records about the deliveries that failed.
 struct DeliveryHistory {
   std::string subscription;
   uint32_t attempts = 0;
-  std::string error;       // the last error
-  int status = 0;          // the last HTTP status, 0 when none (then `eddystatus` is left out)
+  std::string error;  // the last error
+  int status = 0;     // the last HTTP status, 0 when none (then `eddystatus` is left out)
   int64_t first_attempt_ms = 0;
   int64_t last_attempt_ms = 0;
 };

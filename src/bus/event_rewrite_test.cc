@@ -66,8 +66,8 @@ TEST(EventRewriteTest, StrippingADeadLetterGivesTheOriginalBack) {
 }
 
 TEST(EventRewriteTest, BinaryDataSurvives) {
-  std::string original = stored(
-      R"({"specversion":"1.0","id":"b","source":"/s","type":"t","data_base64":"AAEC/w=="})");
+  std::string original =
+      stored(R"({"specversion":"1.0","id":"b","source":"/s","type":"t","data_base64":"AAEC/w=="})");
   auto dl = make_dead_letter(original, {"a", 1, "e", 0, 0, 0});
   ASSERT_TRUE(dl.ok()) << dl.error().message;
   EXPECT_EQ(events::attribute(dl->json, "data_base64"), "AAEC/w==");

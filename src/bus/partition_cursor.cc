@@ -49,10 +49,14 @@ void PartitionCursor::clear_timer(Message& m) {
 void PartitionCursor::set_state(Message& m, Message::State s) {
   auto count = [this](Message::State st) -> size_t* {
     switch (st) {
-      case Message::State::leased: return &leased_;
-      case Message::State::waiting: return &waiting_;
-      case Message::State::parked: return &parked_;
-      case Message::State::ready: return nullptr;
+      case Message::State::leased:
+        return &leased_;
+      case Message::State::waiting:
+        return &waiting_;
+      case Message::State::parked:
+        return &parked_;
+      case Message::State::ready:
+        return nullptr;
     }
     return nullptr;
   };
@@ -64,8 +68,8 @@ void PartitionCursor::set_state(Message& m, Message::State s) {
   if (auto* c = count(s)) ++*c;
 }
 
-std::vector<const Message*> PartitionCursor::lease(size_t max, TimePoint deadline,
-                                                   const Now& now, uint64_t& lease_counter) {
+std::vector<const Message*> PartitionCursor::lease(size_t max, TimePoint deadline, const Now& now,
+                                                   uint64_t& lease_counter) {
   std::vector<const Message*> out;
   if (!can_lease()) return out;
   while (out.size() < max && !ready_.empty()) {
@@ -118,8 +122,8 @@ void PartitionCursor::fail(Message& m, const Failure& failure, const Now& now,
   m.last_status = failure.status;
   bool too_old = policy.max_age_ms >= 0 && now.ms - m.log_time_ms > policy.max_age_ms;
   if (too_old && !failure.permanent) {
-    m.last_error += fmt::format(" (not retried: the event is older than max_age_ms {})",
-                                policy.max_age_ms);
+    m.last_error +=
+        fmt::format(" (not retried: the event is older than max_age_ms {})", policy.max_age_ms);
   }
   if (failure.permanent || too_old || m.attempts >= policy.max_attempts) {
     clear_timer(m);

@@ -45,8 +45,8 @@ struct Now {
 
 // Why a delivery did not succeed.
 struct Failure {
-  std::string error;   // for the dead letter's `eddyerror`
-  int status = 0;      // a push endpoint's HTTP status, 0 when there was none
+  std::string error;       // for the dead letter's `eddyerror`
+  int status = 0;          // a push endpoint's HTTP status, 0 when there was none
   bool permanent = false;  // do not retry: dead-letter now
   // Wait this long before redelivering (a nack's delay, an endpoint's Retry-After);
   // nullopt: the policy's exponential backoff.
@@ -59,13 +59,13 @@ struct Message {
   int64_t log_time_ms = 0;  // when the log appended it
   std::string payload;      // the stored event
   State state = State::ready;
-  uint32_t attempts = 0;    // deliveries so far
-  uint64_t lease = 0;       // the current (latest) lease, 0 before the first
+  uint32_t attempts = 0;  // deliveries so far
+  uint64_t lease = 0;     // the current (latest) lease, 0 before the first
   int64_t first_attempt_ms = 0;
   int64_t last_attempt_ms = 0;
   std::string last_error;
   int last_status = 0;
-  TimePoint timer_at{};     // lease deadline (leased) or retry time (waiting)
+  TimePoint timer_at{};  // lease deadline (leased) or retry time (waiting)
 };
 
 class PartitionCursor {

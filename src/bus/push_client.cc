@@ -1,18 +1,18 @@
 #include "bus/push_client.h"
 
+#include <fmt/format.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/read.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/url/parse.hpp>
-#include <fmt/format.h>
 
 #include <mutex>
 
@@ -84,9 +84,10 @@ class PushClientImpl final : public PushClient,
 
     const auto deadline = std::chrono::steady_clock::now() + request.timeout;
     auto timed_out = [&] {
-      return PushResponse{0, fmt::format("no answer from {} within {} ms", self->where(),
-                                         request.timeout.count()),
-                          {}};
+      return PushResponse{
+          0,
+          fmt::format("no answer from {} within {} ms", self->where(), request.timeout.count()),
+          {}};
     };
     // A kept-alive connection may have been closed by the server meanwhile: when sending on
     // one fails before any answer, try once more on a fresh connection.
@@ -98,13 +99,15 @@ class PushClientImpl final : public PushClient,
         tcp::resolver resolver(self->io_);
         auto [rec, endpoints] = co_await resolver.async_resolve(self->host_, self->port_, kAwait);
         if (rec) {
-          co_return PushResponse{0, fmt::format("cannot resolve {}: {}", self->host_, rec.message()), {}};
+          co_return PushResponse{
+              0, fmt::format("cannot resolve {}: {}", self->host_, rec.message()), {}};
         }
         conn->stream.expires_at(deadline);
         auto [cec, ep] = co_await conn->stream.async_connect(endpoints, kAwait);
         if (cec == beast::error::timeout) co_return timed_out();
         if (cec) {
-          co_return PushResponse{0, fmt::format("cannot connect to {}: {}", self->where(), cec.message()), {}};
+          co_return PushResponse{
+              0, fmt::format("cannot connect to {}: {}", self->where(), cec.message()), {}};
         }
       }
       conn->stream.expires_at(deadline);
@@ -113,7 +116,8 @@ class PushClientImpl final : public PushClient,
       if (wec) {
         if (wec == beast::error::timeout) co_return timed_out();
         if (reused) continue;
-        co_return PushResponse{0, fmt::format("sending to {} failed: {}", self->where(), wec.message()), {}};
+        co_return PushResponse{
+            0, fmt::format("sending to {} failed: {}", self->where(), wec.message()), {}};
       }
       http::response_parser<http::string_body> parser;
       parser.body_limit(kMaxResponseBody);
@@ -125,7 +129,8 @@ class PushClientImpl final : public PushClient,
                        rec == asio::error::eof)) {
           continue;
         }
-        co_return PushResponse{0, fmt::format("no answer from {}: {}", self->where(), rec.message()), {}};
+        co_return PushResponse{
+            0, fmt::format("no answer from {}: {}", self->where(), rec.message()), {}};
       }
       const auto& res = parser.get();
       PushResponse out;
@@ -144,7 +149,8 @@ class PushClientImpl final : public PushClient,
       }
       co_return out;
     }
-    co_return PushResponse{0, fmt::format("{} closed the connection without answering", self->where()), {}};
+    co_return PushResponse{
+        0, fmt::format("{} closed the connection without answering", self->where()), {}};
   }
 
   asio::io_context& io_;

@@ -30,8 +30,8 @@ struct PushRequest {
 };
 
 struct PushResponse {
-  int status = 0;         // the HTTP status; 0 when no answer came (refused, reset, timeout)
-  std::string error;      // what went wrong, when it did ("" for a 2xx)
+  int status = 0;     // the HTTP status; 0 when no answer came (refused, reset, timeout)
+  std::string error;  // what went wrong, when it did ("" for a 2xx)
   std::optional<std::string> retry_after;  // the Retry-After header, if sent
 };
 

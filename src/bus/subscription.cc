@@ -1,5 +1,7 @@
 #include "bus/subscription.h"
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -7,8 +9,6 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <charconv>
@@ -81,7 +81,7 @@ struct Subscription::Source {
   uint32_t partition = 0;
   log::Partition* part = nullptr;  // valid while topic_ / dl_topic_ is held
   std::optional<uint64_t> listener;
-  uint64_t limit = UINT64_MAX;     // redrive: read up to here
+  uint64_t limit = UINT64_MAX;  // redrive: read up to here
   PartitionCursor cursor;
 };
 
@@ -129,10 +129,9 @@ Subscription::Subscription(Deps deps, std::string name, SubscriptionConfig confi
 
 Subscription::~Subscription() = default;
 
-Result<std::shared_ptr<Subscription>> Subscription::create(Deps deps, std::string name,
-                                                           SubscriptionConfig config,
-                                                           std::shared_ptr<log::Topic> topic,
-                                                           const std::optional<std::string>& state) {
+Result<std::shared_ptr<Subscription>> Subscription::create(
+    Deps deps, std::string name, SubscriptionConfig config, std::shared_ptr<log::Topic> topic,
+    const std::optional<std::string>& state) {
   std::shared_ptr<Subscription> sub(new Subscription(deps, std::move(name), std::move(config)));
   if (auto s = sub->init(std::move(topic), state); !s) return std::move(s).error();
   return sub;
@@ -184,13 +183,19 @@ Status Subscription::init(std::shared_ptr<log::Topic> topic,
       uint64_t start = part.visible_end();
       const auto& sp = config_.start;
       switch (sp.kind) {
-        case StartPosition::Kind::latest: start = part.visible_end(); break;
-        case StartPosition::Kind::earliest: start = part.start_offset(); break;
+        case StartPosition::Kind::latest:
+          start = part.visible_end();
+          break;
+        case StartPosition::Kind::earliest:
+          start = part.start_offset();
+          break;
         case StartPosition::Kind::offset:
           start = std::clamp<uint64_t>(static_cast<uint64_t>(sp.value), part.start_offset(),
                                        part.visible_end());
           break;
-        case StartPosition::Kind::time: start = part.offset_for_time(sp.value); break;
+        case StartPosition::Kind::time:
+          start = part.offset_for_time(sp.value);
+          break;
       }
       acks = AckSet(start);
     }
@@ -208,8 +213,8 @@ Status Subscription::init(std::shared_ptr<log::Topic> topic,
       redrive_mark_.push_back(ec ? 0 : v);
     }
   }
-  if (auto it = saved.find("redrive"); it != saved.end() && it->value().is_array() &&
-      !config_.dead_letter_topic.empty()) {
+  if (auto it = saved.find("redrive");
+      it != saved.end() && it->value().is_array() && !config_.dead_letter_topic.empty()) {
     dl_topic_ = deps_.topics.find(config_.dead_letter_topic);
     for (const auto& r : it->value().as_array()) {
       if (!dl_topic_ || !r.is_object()) break;
@@ -323,7 +328,9 @@ Error Subscription::stopped_error() const {
   return make_error(Errc::unavailable, "the server is shutting down; retry on the next one");
 }
 
-Now Subscription::now() const { return Now{deps_.clock.steady_now(), deps_.clock.now_ms()}; }
+Now Subscription::now() const {
+  return Now{deps_.clock.steady_now(), deps_.clock.now_ms()};
+}
 
 bool Subscription::attached() {
   if (detached_ || stopped_) return false;
@@ -335,8 +342,8 @@ bool Subscription::attached() {
 }
 
 void Subscription::detach() {
-  spdlog::warn("subscription '{}': its topic '{}' was deleted; it delivers nothing more",
-               name_, config_.topic);
+  spdlog::warn("subscription '{}': its topic '{}' was deleted; it delivers nothing more", name_,
+               config_.topic);
   detached_ = true;
   for (auto& s : main_) {
     if (s->listener && s->part) s->part->remove_listener(*s->listener);
@@ -372,8 +379,8 @@ void Subscription::fill(Source& s, size_t want) {
                                    std::max<size_t>(want - c.ready(), 64)});
     auto r = s.part->read(from, n, kReadBytes);
     if (!r) {
-      spdlog::warn("subscription '{}': reading partition {} at {} failed: {}", name_,
-                   s.partition, from, r.error().message);
+      spdlog::warn("subscription '{}': reading partition {} at {} failed: {}", name_, s.partition,
+                   from, r.error().message);
       return;
     }
     if (r->records.empty()) {
@@ -389,8 +396,9 @@ void Subscription::fill(Source& s, size_t want) {
       if (s.redrive) {
         // The dead-letter topic may hold dead letters of other subscriptions too.
         auto owner = events::attribute(rec.payload, "eddysubscription");
-        auto original = owner && *owner == name_ ? strip_dead_letter(rec.payload)
-                                                 : Result<events::Event>(Error{Errc::not_found, ""});
+        auto original = owner && *owner == name_
+                            ? strip_dead_letter(rec.payload)
+                            : Result<events::Event>(Error{Errc::not_found, ""});
         if (!original) {
           c.skip_to(rec.offset + 1);
           continue;
@@ -444,8 +452,8 @@ void Subscription::collect_dead(Source& s, const std::vector<uint64_t>& offsets,
     DeadLetter d;
     d.ref = {s.redrive, s.partition, o, m->lease};
     d.payload = m->payload;
-    d.history = {name_, m->attempts, m->last_error, m->last_status, m->first_attempt_ms,
-                 m->last_attempt_ms};
+    d.history = {name_,          m->attempts,         m->last_error,
+                 m->last_status, m->first_attempt_ms, m->last_attempt_ms};
     out.push_back(std::move(d));
   }
 }
@@ -581,11 +589,10 @@ void Subscription::pump() {
       }
     } else {
       const Now t = now();
-      const TimePoint deadline = t.steady + std::chrono::milliseconds(config_.ack_deadline_ms) +
-                                 kPushLeaseMargin;
-      const size_t batch = config_.target == SubscriptionConfig::Target::function
-                               ? config_.max_events()
-                               : 1;
+      const TimePoint deadline =
+          t.steady + std::chrono::milliseconds(config_.ack_deadline_ms) + kPushLeaseMargin;
+      const size_t batch =
+          config_.target == SubscriptionConfig::Target::function ? config_.max_events() : 1;
       std::optional<TimePoint> window;
       const size_t n = source_count();
       for (size_t i = 0; i < n && in_flight_ < config_.max_concurrency; ++i) {
@@ -610,8 +617,8 @@ void Subscription::pump() {
           if (leased.empty()) break;
           Delivery d;
           for (const Message* m : leased) {
-            d.items.push_back({{s.redrive, s.partition, m->offset, m->lease}, m->attempts,
-                               m->payload});
+            d.items.push_back(
+                {{s.redrive, s.partition, m->offset, m->lease}, m->attempts, m->payload});
             ++counters_.deliveries;
             if (m->attempts > 1) ++counters_.retries;
           }
@@ -679,9 +686,11 @@ void Subscription::deliver(Delivery d) {
   if (target == SubscriptionConfig::Target::topic) {
     auto topic = deps_.topics.ensure(target_topic);
     if (!topic) {
-      fail_all(d, Failure{fmt::format("cannot open topic '{}': {}", target_topic,
-                                      topic.error().message),
-                          0, false, {}});
+      fail_all(
+          d, Failure{fmt::format("cannot open topic '{}': {}", target_topic, topic.error().message),
+                     0,
+                     false,
+                     {}});
       return;
     }
     auto ev = make_forwarded(d.items.front().payload, kMaxForwardedBytes);
@@ -699,7 +708,9 @@ void Subscription::deliver(Delivery d) {
                            if (!r) {
                              f = Failure{fmt::format("publishing to topic '{}' failed: {}",
                                                      target_topic, r.error().message),
-                                         0, false, {}};
+                                         0,
+                                         false,
+                                         {}};
                            }
                            asio::post(io, [weak, ref, f = std::move(f)] {
                              if (auto self = weak.lock()) self->complete(*ref, {f});
@@ -723,13 +734,14 @@ void Subscription::deliver(Delivery d) {
     }
     auto ref = std::make_shared<Delivery>(std::move(d));
     auto& io = deps_.io;
-    deps_.functions.invoke(
-        function, std::move(payload), [weak, ref, &io, batched](FunctionOutcome outcome) {
-          auto results = function_results(*ref, outcome, batched);
-          asio::post(io, [weak, ref, results = std::move(results)]() mutable {
-            if (auto self = weak.lock()) self->complete(*ref, std::move(results));
-          });
-        });
+    deps_.functions.invoke(function, std::move(payload),
+                           [weak, ref, &io, batched](FunctionOutcome outcome) {
+                             auto results = function_results(*ref, outcome, batched);
+                             asio::post(io, [weak, ref, results = std::move(results)]() mutable {
+                               if (auto self = weak.lock())
+                                 self->complete(*ref, std::move(results));
+                             });
+                           });
     return;
   }
   // The target changed to pull while this was leased: let the lease lapse into the queue.
@@ -737,8 +749,9 @@ void Subscription::deliver(Delivery d) {
   --in_flight_;
 }
 
-std::vector<std::optional<Failure>> Subscription::function_results(
-    const Delivery& d, const FunctionOutcome& outcome, bool batched) {
+std::vector<std::optional<Failure>> Subscription::function_results(const Delivery& d,
+                                                                   const FunctionOutcome& outcome,
+                                                                   bool batched) {
   const size_t n = d.items.size();
   if (!outcome.ok) {
     return std::vector<std::optional<Failure>>(n, Failure{outcome.error, 0, outcome.permanent, {}});
@@ -760,12 +773,14 @@ std::vector<std::optional<Failure>> Subscription::function_results(
     return whole("the function's batchItemFailures is not a list; the whole batch failed");
   }
   std::vector<std::string> ids;
-  for (const auto& item : d.items) ids.push_back(events::attribute(item.payload, "id").value_or(""));
+  for (const auto& item : d.items)
+    ids.push_back(events::attribute(item.payload, "id").value_or(""));
   for (const auto& f : failures->as_array()) {
     const json::value* id = f.is_object() ? f.as_object().if_contains("itemIdentifier") : nullptr;
     if (!id || !id->is_string() || id->get_string().empty()) {
-      return whole("the function's batchItemFailures has an entry without an itemIdentifier; "
-                   "the whole batch failed");
+      return whole(
+          "the function's batchItemFailures has an entry without an itemIdentifier; "
+          "the whole batch failed");
     }
     bool found = false;
     for (size_t i = 0; i < n; ++i) {
@@ -775,9 +790,10 @@ std::vector<std::optional<Failure>> Subscription::function_results(
       }
     }
     if (!found) {
-      return whole(fmt::format("the function's batchItemFailures names '{}', which is not an "
-                               "event id of the batch; the whole batch failed",
-                               std::string_view(id->get_string())));
+      return whole(
+          fmt::format("the function's batchItemFailures names '{}', which is not an "
+                      "event id of the batch; the whole batch failed",
+                      std::string_view(id->get_string())));
     }
   }
   return out;
@@ -858,14 +874,13 @@ void Subscription::send_dead(std::vector<DeadLetter> dead) {
   auto batch = std::make_shared<std::vector<DeadLetter>>();
   std::vector<events::Event> evs;
   for (auto& d : dead) {
-    Result<events::Event> ev = dlq.empty()
-                                   ? Result<events::Event>(Error{Errc::not_found, "no dead_letter_topic"})
-                                   : make_dead_letter(d.payload, d.history);
+    Result<events::Event> ev =
+        dlq.empty() ? Result<events::Event>(Error{Errc::not_found, "no dead_letter_topic"})
+                    : make_dead_letter(d.payload, d.history);
     if (!ev) {
       spdlog::warn("subscription '{}': dropping the event at {}{}/{} after {} attempt(s) ({}): {}",
-                   name_, d.ref.redrive ? "dead-letter partition " : "partition ",
-                   d.ref.partition, d.ref.offset, d.history.attempts, d.history.error,
-                   ev.error().message);
+                   name_, d.ref.redrive ? "dead-letter partition " : "partition ", d.ref.partition,
+                   d.ref.offset, d.history.attempts, d.history.error, ev.error().message);
       std::lock_guard lock(mu_);
       if (Source* s = source_for(d.ref.redrive, d.ref.partition)) {
         s->cursor.finish(d.ref.offset, d.ref.lease);
@@ -890,13 +905,14 @@ void Subscription::send_dead(std::vector<DeadLetter> dead) {
     return;
   }
   auto& io = deps_.io;
-  deps_.topics.publish(*topic, std::move(evs),
-                       [weak = weak_from_this(), batch, &io](Result<std::vector<PublishedEvent>> r) {
-                         bool ok = r.ok();
-                         asio::post(io, [weak, batch, ok] {
-                           if (auto self = weak.lock()) self->dead_published(batch, ok);
-                         });
-                       });
+  deps_.topics.publish(
+      *topic, std::move(evs),
+      [weak = weak_from_this(), batch, &io](Result<std::vector<PublishedEvent>> r) {
+        bool ok = r.ok();
+        asio::post(io, [weak, batch, ok] {
+          if (auto self = weak.lock()) self->dead_published(batch, ok);
+        });
+      });
 }
 
 void Subscription::dead_published(std::shared_ptr<std::vector<DeadLetter>> dead, bool ok) {
@@ -970,7 +986,8 @@ void Subscription::pull(size_t max_events, int64_t wait_ms, PullCallback done) {
         w.id = ++next_waiter_;
         w.max = max_events;
         w.done = std::move(done);
-        w.timer = std::make_unique<asio::steady_timer>(deps_.io, std::chrono::milliseconds(wait_ms));
+        w.timer =
+            std::make_unique<asio::steady_timer>(deps_.io, std::chrono::milliseconds(wait_ms));
         w.timer->async_wait([weak = weak_from_this(), id = w.id](boost::system::error_code ec) {
           if (ec) return;
           if (auto self = weak.lock()) self->waiter_expired(id);
@@ -1004,8 +1021,9 @@ Result<size_t> Subscription::ack(std::span<const std::string> ack_ids) {
   for (const auto& id : ack_ids) {
     auto r = parse_ack_id(id);
     if (!r) {
-      return make_error(Errc::invalid_argument,
-                        fmt::format("'{}' is not an ack id; pass the ack_id values a pull returned", id));
+      return make_error(
+          Errc::invalid_argument,
+          fmt::format("'{}' is not an ack id; pass the ack_id values a pull returned", id));
     }
     refs.push_back(*r);
   }
@@ -1036,8 +1054,9 @@ Result<size_t> Subscription::nack(std::span<const std::string> ack_ids, int64_t 
   for (const auto& id : ack_ids) {
     auto r = parse_ack_id(id);
     if (!r) {
-      return make_error(Errc::invalid_argument,
-                        fmt::format("'{}' is not an ack id; pass the ack_id values a pull returned", id));
+      return make_error(
+          Errc::invalid_argument,
+          fmt::format("'{}' is not an ack id; pass the ack_id values a pull returned", id));
     }
     refs.push_back(*r);
   }

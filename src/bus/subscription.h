@@ -32,11 +32,11 @@
 namespace boost::asio {
 class io_context;
 class thread_pool;
-}
+}  // namespace boost::asio
 namespace eddy::log {
 class Topic;
 class Partition;
-}
+}  // namespace eddy::log
 
 namespace eddy::bus {
 

@@ -1,10 +1,10 @@
 #include "bus/subscription_config.h"
 
+#include <fmt/format.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <boost/url/parse.hpp>
-#include <fmt/format.h>
 
 #include "bus/topics.h"
 #include "common/json_util.h"
@@ -15,7 +15,9 @@ namespace eddy::bus {
 namespace json = boost::json;
 namespace {
 
-Error invalid(std::string message) { return make_error(Errc::invalid_argument, std::move(message)); }
+Error invalid(std::string message) {
+  return make_error(Errc::invalid_argument, std::move(message));
+}
 
 // Reads an optional integer field into `slot`, checking [min, max].
 Status read_int(const json::object& o, std::string_view field, int64_t min, int64_t max,
@@ -24,8 +26,8 @@ Status read_int(const json::object& o, std::string_view field, int64_t min, int6
   if (!v) return invalid(fmt::format("{}{}", prefix, v.error().message));
   if (!*v) return {};
   if (**v < min || **v > max) {
-    return invalid(fmt::format("'{}{}' must be between {} and {}, got {}", prefix, field, min,
-                               max, **v));
+    return invalid(
+        fmt::format("'{}{}' must be between {} and {}, got {}", prefix, field, min, max, **v));
   }
   slot = **v;
   return {};
@@ -49,16 +51,16 @@ Status read_retry(const json::object& r, RetryPolicy& p) {
                  read_int(r, "initial_backoff_ms", 0, 3600000, p.initial_backoff_ms, "retry."),
                  read_int(r, "max_backoff_ms", 0, 86400000, p.max_backoff_ms, "retry."),
                  read_int(r, "max_age_ms", -1, INT64_MAX / 2, p.max_age_ms, "retry."),
-                 read_int(r, "retry_after_max_ms", 0, 86400000, p.retry_after_max_ms,
-                          "retry.")}) {
+                 read_int(r, "retry_after_max_ms", 0, 86400000, p.retry_after_max_ms, "retry.")}) {
     if (!s) return s;
   }
   p.max_attempts = static_cast<uint32_t>(attempts);
   if (p.max_age_ms == 0) return invalid("'retry.max_age_ms' must be positive, or -1 for no limit");
   if (p.max_backoff_ms < p.initial_backoff_ms) {
-    return invalid(fmt::format("'retry.max_backoff_ms' ({}) must not be below "
-                               "'retry.initial_backoff_ms' ({})",
-                               p.max_backoff_ms, p.initial_backoff_ms));
+    return invalid(
+        fmt::format("'retry.max_backoff_ms' ({}) must not be below "
+                    "'retry.initial_backoff_ms' ({})",
+                    p.max_backoff_ms, p.initial_backoff_ms));
   }
   return {};
 }
@@ -80,9 +82,10 @@ Status read_target(const json::object& t, SubscriptionConfig& c) {
     std::string_view url = value.get_string();
     auto u = boost::urls::parse_absolute_uri(url);
     if (!u || u->scheme() != "http" || u->host().empty()) {
-      return invalid(fmt::format("'target.url' must be an absolute http:// URL with a host, got "
-                                 "'{}' (https endpoints are not supported yet)",
-                                 url));
+      return invalid(
+          fmt::format("'target.url' must be an absolute http:// URL with a host, got "
+                      "'{}' (https endpoints are not supported yet)",
+                      url));
     }
     c.target = SubscriptionConfig::Target::url;
     c.target_url = url;
@@ -90,7 +93,8 @@ Status read_target(const json::object& t, SubscriptionConfig& c) {
   }
   if (key == "topic") {
     if (!value.is_string()) return invalid("'target.topic' must be a topic name");
-    if (auto s = validate_topic_name(value.get_string()); !s) return invalid("target: " + s.error().message);
+    if (auto s = validate_topic_name(value.get_string()); !s)
+      return invalid("target: " + s.error().message);
     c.target = SubscriptionConfig::Target::topic;
     c.target_topic = value.get_string();
     return {};
@@ -116,9 +120,10 @@ Status read_start(const json::value& v, StartPosition& s) {
     } else {
       auto ms = parse_rfc3339_ms(text);
       if (!ms) {
-        return invalid(fmt::format("'start' must be \"latest\", \"earliest\", an offset or an "
-                                   "RFC 3339 time: {}",
-                                   ms.error().message));
+        return invalid(
+            fmt::format("'start' must be \"latest\", \"earliest\", an offset or an "
+                        "RFC 3339 time: {}",
+                        ms.error().message));
       }
       s = {StartPosition::Kind::time, *ms};
     }
@@ -127,8 +132,9 @@ Status read_start(const json::value& v, StartPosition& s) {
   json::object wrap{{"start", v}};
   auto n = get_int(wrap, "start");
   if (!n || !*n || **n < 0) {
-    return invalid("'start' must be \"latest\", \"earliest\", an offset (integer >= 0) or an "
-                   "RFC 3339 time");
+    return invalid(
+        "'start' must be \"latest\", \"earliest\", an offset (integer >= 0) or an "
+        "RFC 3339 time");
   }
   s = {StartPosition::Kind::offset, **n};
   return {};
@@ -138,9 +144,10 @@ Status read_start(const json::value& v, StartPosition& s) {
 
 Status validate_subscription_name(std::string_view name) {
   if (auto s = validate_topic_name(name); !s) {
-    return invalid(fmt::format("invalid subscription name '{}': use 1-200 characters of A-Z a-z "
-                               "0-9 . _ -",
-                               name));
+    return invalid(
+        fmt::format("invalid subscription name '{}': use 1-200 characters of A-Z a-z "
+                    "0-9 . _ -",
+                    name));
   }
   return {};
 }
@@ -172,7 +179,8 @@ Result<SubscriptionConfig> SubscriptionConfig::from_json(const json::object& bod
   }
 
   if (auto it = body.find("filter"); it != body.end() && !it->value().is_null()) {
-    if (!it->value().is_object()) return invalid("'filter' must be an event pattern (a JSON object)");
+    if (!it->value().is_object())
+      return invalid("'filter' must be an event pattern (a JSON object)");
     auto pattern = rules::compile_pattern(json::serialize(it->value()));
     if (!pattern) {
       return make_error(Errc::invalid_pattern, "filter: " + pattern.error().message);
@@ -180,8 +188,9 @@ Result<SubscriptionConfig> SubscriptionConfig::from_json(const json::object& bod
     c.filter = pattern->json();
   }
   if (auto it = body.find("transform"); it != body.end() && !it->value().is_null()) {
-    return invalid("'transform' is not supported on subscriptions yet; deliver the event as it "
-                   "is and reshape it in the consumer");
+    return invalid(
+        "'transform' is not supported on subscriptions yet; deliver the event as it "
+        "is and reshape it in the consumer");
   }
 
   auto target = get_object(body, "target");
@@ -215,24 +224,28 @@ Result<SubscriptionConfig> SubscriptionConfig::from_json(const json::object& bod
       return invalid("batch: " + s.error().message);
     }
     int64_t n = c.batch_max_events;
-    if (auto s = read_int(**batch, "max_events", 1, 10000, n, "batch."); !s) return std::move(s).error();
+    if (auto s = read_int(**batch, "max_events", 1, 10000, n, "batch."); !s)
+      return std::move(s).error();
     c.batch_max_events = static_cast<uint32_t>(n);
     if (auto s = read_int(**batch, "window_ms", 0, 300000, c.batch_window_ms, "batch."); !s) {
       return std::move(s).error();
     }
     const bool batches = c.target == Target::pull || c.target == Target::function;
     if (!batches && (c.batch_max_events > 1 || c.batch_window_ms > 0)) {
-      return invalid("'batch' applies to pull and function targets; a url or topic target gets "
-                     "one event at a time");
+      return invalid(
+          "'batch' applies to pull and function targets; a url or topic target gets "
+          "one event at a time");
     }
     if (c.target == Target::pull && c.batch_window_ms > 0) {
-      return invalid("'batch.window_ms' applies to function targets; a pull returns what is "
-                     "there (use wait_ms to wait for the first event)");
+      return invalid(
+          "'batch.window_ms' applies to function targets; a pull returns what is "
+          "there (use wait_ms to wait for the first event)");
     }
   }
 
   int64_t concurrency = c.max_concurrency;
-  if (auto s = read_int(body, "max_concurrency", 1, 1000, concurrency); !s) return std::move(s).error();
+  if (auto s = read_int(body, "max_concurrency", 1, 1000, concurrency); !s)
+    return std::move(s).error();
   c.max_concurrency = static_cast<uint32_t>(concurrency);
 
   if (auto it = body.find("start"); it != body.end() && !it->value().is_null()) {
@@ -249,10 +262,18 @@ json::object SubscriptionConfig::to_json() const {
     o["filter"] = json::parse(filter);
   }
   switch (target) {
-    case Target::pull: o["target"] = json::object{{"pull", json::object()}}; break;
-    case Target::url: o["target"] = json::object{{"url", target_url}}; break;
-    case Target::topic: o["target"] = json::object{{"topic", target_topic}}; break;
-    case Target::function: o["target"] = json::object{{"function", target_function}}; break;
+    case Target::pull:
+      o["target"] = json::object{{"pull", json::object()}};
+      break;
+    case Target::url:
+      o["target"] = json::object{{"url", target_url}};
+      break;
+    case Target::topic:
+      o["target"] = json::object{{"topic", target_topic}};
+      break;
+    case Target::function:
+      o["target"] = json::object{{"function", target_function}};
+      break;
   }
   o["ack_deadline_ms"] = ack_deadline_ms;
   o["retry"] = json::object{{"max_attempts", retry.max_attempts},
@@ -264,10 +285,18 @@ json::object SubscriptionConfig::to_json() const {
   o["batch"] = json::object{{"max_events", max_events()}, {"window_ms", batch_window_ms}};
   o["max_concurrency"] = max_concurrency;
   switch (start.kind) {
-    case StartPosition::Kind::latest: o["start"] = "latest"; break;
-    case StartPosition::Kind::earliest: o["start"] = "earliest"; break;
-    case StartPosition::Kind::offset: o["start"] = start.value; break;
-    case StartPosition::Kind::time: o["start"] = format_rfc3339_ms(start.value); break;
+    case StartPosition::Kind::latest:
+      o["start"] = "latest";
+      break;
+    case StartPosition::Kind::earliest:
+      o["start"] = "earliest";
+      break;
+    case StartPosition::Kind::offset:
+      o["start"] = start.value;
+      break;
+    case StartPosition::Kind::time:
+      o["start"] = format_rfc3339_ms(start.value);
+      break;
   }
   return o;
 }

@@ -31,10 +31,10 @@ struct SubscriptionConfig {
 
   std::string topic;
   SubscriptionMode mode = SubscriptionMode::queue;
-  std::string filter;          // the event pattern as minified JSON; empty: every event
+  std::string filter;  // the event pattern as minified JSON; empty: every event
   Target target = Target::pull;
-  std::string target_url;      // Target::url: http://host[:port][/path]
-  std::string target_topic;    // Target::topic
+  std::string target_url;       // Target::url: http://host[:port][/path]
+  std::string target_topic;     // Target::topic
   std::string target_function;  // Target::function
   int64_t ack_deadline_ms = 30000;
   RetryPolicy retry;
@@ -47,7 +47,7 @@ struct SubscriptionConfig {
   uint32_t max_events() const {
     return batch_max_events ? batch_max_events : target == Target::pull ? 100 : 1;
   }
-  uint32_t max_concurrency = 16;    // push deliveries in flight at once
+  uint32_t max_concurrency = 16;  // push deliveries in flight at once
   StartPosition start;
 
   // Reads a request body. Unknown fields, wrong types and out-of-range values are

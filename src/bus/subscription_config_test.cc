@@ -1,8 +1,8 @@
 #include "bus/subscription_config.h"
 
+#include <gtest/gtest.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <gtest/gtest.h>
 
 #include "bus/subscription.h"
 
@@ -49,19 +49,21 @@ TEST(SubscriptionConfigTest, ReadsEveryField) {
 TEST(SubscriptionConfigTest, BatchesDependOnTheTarget) {
   EXPECT_EQ(parse(R"({"topic":"t"})")->max_events(), 100u);
   EXPECT_EQ(parse(R"({"topic":"t","target":{"function":"f"}})")->max_events(), 1u);
-  auto f = parse(
-      R"({"topic":"t","target":{"function":"f"},"batch":{"max_events":10,"window_ms":50}})");
+  auto f =
+      parse(R"({"topic":"t","target":{"function":"f"},"batch":{"max_events":10,"window_ms":50}})");
   ASSERT_TRUE(f.ok()) << f.error().message;
   EXPECT_EQ(f->max_events(), 10u);
   EXPECT_EQ(f->batch_window_ms, 50);
-  EXPECT_FALSE(parse(R"({"topic":"t","target":{"url":"http://h/"},"batch":{"max_events":2}})").ok());
+  EXPECT_FALSE(
+      parse(R"({"topic":"t","target":{"url":"http://h/"},"batch":{"max_events":2}})").ok());
   EXPECT_FALSE(parse(R"({"topic":"t","target":{"topic":"o"},"batch":{"window_ms":5}})").ok());
   EXPECT_FALSE(parse(R"({"topic":"t","batch":{"window_ms":5}})").ok());
   EXPECT_TRUE(parse(R"({"topic":"t","target":{"url":"http://h/"},"batch":{"max_events":1}})").ok());
 }
 
 TEST(SubscriptionConfigTest, StartTakesKeywordsOffsetsAndTimes) {
-  EXPECT_EQ(parse(R"({"topic":"t","start":"earliest"})")->start.kind, StartPosition::Kind::earliest);
+  EXPECT_EQ(parse(R"({"topic":"t","start":"earliest"})")->start.kind,
+            StartPosition::Kind::earliest);
   auto o = parse(R"({"topic":"t","start":42})");
   EXPECT_EQ(o->start.kind, StartPosition::Kind::offset);
   EXPECT_EQ(o->start.value, 42);
@@ -84,11 +86,13 @@ TEST(SubscriptionConfigTest, BadInputNamesTheField) {
        Errc::invalid_argument, "max_backoff_ms"},
       {R"({"topic":"t","target":{"url":"ftp://x/"}})", Errc::invalid_argument, "http://"},
       {R"({"topic":"t","target":{"url":"https://x/"}})", Errc::invalid_argument, "https"},
-      {R"({"topic":"t","target":{"pull":{},"url":"http://x/"}})", Errc::invalid_argument, "exactly one"},
+      {R"({"topic":"t","target":{"pull":{},"url":"http://x/"}})", Errc::invalid_argument,
+       "exactly one"},
       {R"({"topic":"t","target":{"function":""}})", Errc::invalid_argument, "target.function"},
       {R"({"topic":"t","target":{"queue":"q"}})", Errc::invalid_argument, "unknown target"},
       {R"({"topic":"t","filter":{"type":"not-a-list"}})", Errc::invalid_pattern, "filter"},
-      {R"({"topic":"t","dead_letter_topic":"bad name"})", Errc::invalid_argument, "dead_letter_topic"},
+      {R"({"topic":"t","dead_letter_topic":"bad name"})", Errc::invalid_argument,
+       "dead_letter_topic"},
       {R"({"topic":"bad/name"})", Errc::invalid_argument, "topic name"},
   };
   for (const auto& c : cases) {
@@ -110,8 +114,8 @@ TEST(AckIdTest, RoundTripsAndRejectsGarbage) {
   EXPECT_EQ(back->partition, 3u);
   EXPECT_EQ(back->offset, 1234567u);
   EXPECT_EQ(back->lease, 99u);
-  for (const char* bad : {"", "1.2", "1.2.3.4", "x1.2.3", "-1.2.3", "1..3", "99999999999.1.1",
-                          "1.2.3 ", "r.1.2"}) {
+  for (const char* bad :
+       {"", "1.2", "1.2.3.4", "x1.2.3", "-1.2.3", "1..3", "99999999999.1.1", "1.2.3 ", "r.1.2"}) {
     EXPECT_FALSE(parse_ack_id(bad).has_value()) << bad;
   }
 }

@@ -1,11 +1,11 @@
 #include "bus/subscriptions.h"
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "bus/subscription.h"
 #include "bus/topics.h"
@@ -220,8 +220,7 @@ Status SubscriptionManager::remove(std::string_view name) {
   return catalog_.remove(kKind, name);
 }
 
-void SubscriptionManager::pull(std::string_view name, const json::object& body,
-                               PullCallback done) {
+void SubscriptionManager::pull(std::string_view name, const json::object& body, PullCallback done) {
   auto sub = find_or_error(name);
   if (!sub) return done(std::move(sub).error());
   if (auto s = reject_unknown_fields(body, {"max_events", "wait_ms"}); !s) {
@@ -258,7 +257,8 @@ Result<json::object> SubscriptionManager::ack(std::string_view name, const json:
 Result<json::object> SubscriptionManager::nack(std::string_view name, const json::object& body) {
   auto sub = find_or_error(name);
   if (!sub) return std::move(sub).error();
-  if (auto s = reject_unknown_fields(body, {"ack_ids", "delay_ms"}); !s) return std::move(s).error();
+  if (auto s = reject_unknown_fields(body, {"ack_ids", "delay_ms"}); !s)
+    return std::move(s).error();
   auto ids = read_ack_ids(body);
   if (!ids) return std::move(ids).error();
   auto delay = get_int(body, "delay_ms");
@@ -296,14 +296,32 @@ std::string SubscriptionManager::render_metrics() const {
   };
   Metric metrics[] = {
       {"eddy_subscription_backlog", "backlog", "gauge", "Events not yet acked.", 1, {}},
-      {"eddy_subscription_oldest_unacked_age_seconds", "oldest_unacked_age_ms", "gauge",
-       "Age of the oldest event not yet acked.", 1000, {}},
-      {"eddy_subscription_in_flight", "in_flight", "gauge", "Events delivered and not yet acked.", 1, {}},
-      {"eddy_subscription_deliveries_total", "deliveries", "counter", "Deliveries since start.", 1, {}},
+      {"eddy_subscription_oldest_unacked_age_seconds",
+       "oldest_unacked_age_ms",
+       "gauge",
+       "Age of the oldest event not yet acked.",
+       1000,
+       {}},
+      {"eddy_subscription_in_flight",
+       "in_flight",
+       "gauge",
+       "Events delivered and not yet acked.",
+       1,
+       {}},
+      {"eddy_subscription_deliveries_total",
+       "deliveries",
+       "counter",
+       "Deliveries since start.",
+       1,
+       {}},
       {"eddy_subscription_retries_total", "retries", "counter", "Redeliveries since start.", 1, {}},
       {"eddy_subscription_acks_total", "acks", "counter", "Events acked since start.", 1, {}},
-      {"eddy_subscription_dead_lettered_total", "dead_lettered", "counter",
-       "Events sent to the dead-letter topic since start.", 1, {}},
+      {"eddy_subscription_dead_lettered_total",
+       "dead_lettered",
+       "counter",
+       "Events sent to the dead-letter topic since start.",
+       1,
+       {}},
   };
   for (const auto& s : subs) {
     auto st = s->stats();

@@ -1,6 +1,7 @@
 // Subscriptions: named, durable consumers of a topic. Every subscription sees every event
 // of its topic (fan-out) that passes its filter, and is consumed by pulling or pushed to an
-// HTTP URL, a function or another topic. See DESIGN.md for the contract; bus/README.md for the rules.
+// HTTP URL, a function or another topic. See DESIGN.md for the contract; bus/README.md for the
+// rules.
 //
 // Mode `queue` acks each event on its own, redelivers it when its ack deadline passes or on
 // a nack, and after `retry.max_attempts` deliveries publishes it to the dead-letter topic
@@ -42,7 +43,7 @@
 namespace boost::asio {
 class io_context;
 class thread_pool;
-}
+}  // namespace boost::asio
 namespace eddy::catalog {
 class Catalog;
 }
@@ -60,7 +61,7 @@ struct PulledMessage {
   uint32_t partition = 0;  // of the topic; for a redriven event, of the dead-letter topic
   uint64_t offset = 0;
   bool redriven = false;
-  std::string event;       // the stored event (CloudEvents structured JSON)
+  std::string event;  // the stored event (CloudEvents structured JSON)
 };
 
 using PullCallback = std::function<void(Result<std::vector<PulledMessage>>)>;
@@ -88,8 +89,8 @@ struct FunctionTarget {
 class SubscriptionManager {
  public:
   // All references must outlive the manager. Call stop() before the io_context stops.
-  SubscriptionManager(boost::asio::io_context& io, catalog::Catalog& catalog,
-                      TopicManager& topics, const Clock& clock);
+  SubscriptionManager(boost::asio::io_context& io, catalog::Catalog& catalog, TopicManager& topics,
+                      const Clock& clock);
   ~SubscriptionManager();
   SubscriptionManager(const SubscriptionManager&) = delete;
   SubscriptionManager& operator=(const SubscriptionManager&) = delete;

@@ -3,10 +3,10 @@
 // state across a reopen. Run under TSan (`make tsan`) these also check the locking.
 #include "bus/subscriptions.h"
 
+#include <gtest/gtest.h>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
-#include <gtest/gtest.h>
 
 #include <filesystem>
 #include <future>
@@ -52,8 +52,8 @@ class SubscriptionsTest : public ::testing::Test {
     ASSERT_TRUE(topics_->open_all().ok());
     io_ = std::make_unique<boost::asio::io_context>();
     work_.emplace(io_->get_executor());
-    subs_ = std::make_unique<SubscriptionManager>(*io_, *catalog_, *topics_,
-                                                  SystemClock::instance());
+    subs_ =
+        std::make_unique<SubscriptionManager>(*io_, *catalog_, *topics_, SystemClock::instance());
     ASSERT_TRUE(subs_->open_all().ok());
     for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { io_->run(); });
   }
@@ -88,10 +88,10 @@ class SubscriptionsTest : public ::testing::Test {
     std::vector<std::string> ids;
     for (int i = first; i < first + n; ++i) {
       auto id = "ev-" + std::to_string(i);
-      auto e = events::parse_structured(
-          R"({"specversion":"1.0","id":")" + id + R"(","source":"/t","type":"t","data":)" +
-              std::to_string(i) + "}",
-          events::Limits{});
+      auto e = events::parse_structured(R"({"specversion":"1.0","id":")" + id +
+                                            R"(","source":"/t","type":"t","data":)" +
+                                            std::to_string(i) + "}",
+                                        events::Limits{});
       EXPECT_TRUE(e.ok());
       evs.push_back(std::move((*e)[0]));
       ids.push_back(id);

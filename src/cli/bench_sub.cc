@@ -9,9 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <boost/json/serialize.hpp>
-#include <fmt/format.h>
 
 #include <algorithm>
 #include <atomic>
@@ -38,16 +38,16 @@ using BenchClock = std::chrono::steady_clock;
 namespace {
 
 struct Options {
-  std::string endpoint;           // empty: start our own server
+  std::string endpoint;  // empty: start our own server
   std::string fsync = "interval:100";
-  int events = 200000;            // pull / push: events published first, then consumed
-  int batch = 100;                // pull: max_events per pull
-  int consumers = 1;              // pull: concurrent pullers
+  int events = 200000;  // pull / push: events published first, then consumed
+  int batch = 100;      // pull: max_events per pull
+  int consumers = 1;    // pull: concurrent pullers
   int partitions = 1;
   int data_bytes = 100;
-  int concurrency = 16;           // push: the subscription's max_concurrency
-  int samples = 2000;             // pull-latency
-  int timeout_s = 120;            // bound on any one phase
+  int concurrency = 16;  // push: the subscription's max_concurrency
+  int samples = 2000;    // pull-latency
+  int timeout_s = 120;   // bound on any one phase
 };
 
 double since_us(BenchClock::time_point a, BenchClock::time_point b) {
@@ -136,8 +136,8 @@ Result<HttpResponse> call(HttpClient& c, std::string_view method, std::string_vi
   auto r = c.request(method, path, body);
   if (!r) return r;
   if (r->status >= 300) {
-    return make_error(Errc::internal, fmt::format("{} {} answered {}: {}", method, path,
-                                                  r->status, error_message(*r)));
+    return make_error(Errc::internal, fmt::format("{} {} answered {}: {}", method, path, r->status,
+                                                  error_message(*r)));
   }
   return r;
 }
@@ -440,8 +440,8 @@ Result<json::object> bench_pull_latency(const Options& o) {
 
   std::mutex mu;
   std::condition_variable cv;
-  int round = -1;          // the round the puller should run
-  int done_round = -1;     // the last round it finished
+  int round = -1;       // the round the puller should run
+  int done_round = -1;  // the last round it finished
   BenchClock::time_point received;
   std::string error, reply;
   std::thread th([&] {
@@ -479,7 +479,8 @@ Result<json::object> bench_pull_latency(const Options& o) {
     auto wait_deadline = BenchClock::now() + std::chrono::seconds(5);
     for (;;) {
       auto s = (*watcher)->request("GET", stat_path);
-      if (s && s->status == 200 && s->body.find(R"("waiting_pullers":1)") != std::string::npos) break;
+      if (s && s->status == 200 && s->body.find(R"("waiting_pullers":1)") != std::string::npos)
+        break;
       if (BenchClock::now() > wait_deadline) {
         status = make_error(Errc::internal, "the puller never waited");
         break;

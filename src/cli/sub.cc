@@ -1,9 +1,9 @@
 #include "cli/sub.h"
 
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <fmt/format.h>
 
 #include <iostream>
 #include <memory>
@@ -172,8 +172,10 @@ SubCommand add_sub_command(CLI::App& app) {
   create->add_option("--url", o->url, "push each event to this http:// URL");
   create->add_option("--to-topic", o->to_topic, "forward each event to this topic");
   create->add_option("--filter", o->filter, "event pattern (JSON)");
-  create->add_option("--dead-letter-topic", o->dead_letter_topic, "where events out of attempts go");
-  create->add_option("--ack-deadline-ms", o->ack_deadline_ms, "redeliver unacked events after this");
+  create->add_option("--dead-letter-topic", o->dead_letter_topic,
+                     "where events out of attempts go");
+  create->add_option("--ack-deadline-ms", o->ack_deadline_ms,
+                     "redeliver unacked events after this");
   create->add_option("--max-attempts", o->max_attempts, "deliveries before dead-lettering");
   create->add_option("--initial-backoff-ms", o->initial_backoff_ms, "first push retry delay");
   create->add_option("--max-backoff-ms", o->max_backoff_ms, "longest push retry delay");

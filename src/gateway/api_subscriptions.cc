@@ -1,7 +1,7 @@
 // /v1/subscriptions: subscription administration, and the pull API (pull with long-poll,
 // ack, nack, seek, redrive).
-#include <boost/json/value.hpp>
 #include <fmt/format.h>
+#include <boost/json/value.hpp>
 
 #include "bus/subscriptions.h"
 #include "common/json_util.h"
@@ -25,8 +25,9 @@ std::string pull_reply_body(const std::vector<bus::PulledMessage>& msgs) {
     if (i) body += ',';
     body += R"({"ack_id":)";
     append_json_string(body, m.ack_id);
-    fmt::format_to(std::back_inserter(body), R"(,"delivery_attempt":{},"partition":{},"offset":{},)",
-                   m.delivery_attempt, m.partition, m.offset);
+    fmt::format_to(std::back_inserter(body),
+                   R"(,"delivery_attempt":{},"partition":{},"offset":{},)", m.delivery_attempt,
+                   m.partition, m.offset);
     if (m.redriven) body += R"("redriven":true,)";
     body += R"("event":)";
     body += m.event;
