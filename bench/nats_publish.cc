@@ -7,6 +7,7 @@
 //   nats_publish --url nats://127.0.0.1:4222 --payload-file event.json [--messages 200000]
 //                [--events-per-msg 1] [--max-pending 4000] [--max-seconds 20]
 #include <nats/nats.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <chrono>
@@ -119,14 +120,19 @@ int main(int argc, char** argv) {
   po.MaxWait = 60000;
   if (natsStatus s = js_PublishAsyncComplete(js, &po); s != NATS_OK) return fail("await acks", s);
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  double cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+               static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 
   std::printf(
       "{\"peer\":\"jetstream\",\"messages\":%ld,\"msg_bytes\":%zu,\"events_per_msg\":%ld,"
       "\"max_pending\":%ld,\"errors\":%ld,\"seconds\":%.3f,\"msgs_per_sec\":%.0f,"
-      "\"events_per_sec\":%.0f}\n",
+      "\"events_per_sec\":%.0f,\"client_cpu_us_per_event\":%.2f}\n",
       sent, payload.size(), o.events_per_msg, o.max_pending, g_errors.load(), seconds,
       static_cast<double>(sent) / seconds,
-      static_cast<double>(sent * o.events_per_msg) / seconds);
+      static_cast<double>(sent * o.events_per_msg) / seconds,
+      cpu * 1e6 / static_cast<double>(sent * o.events_per_msg));
   jsCtx_Destroy(js);
   natsConnection_Destroy(nc);
   nats_Close();

@@ -61,6 +61,23 @@ stop_peer() {
   PEER_PID=""
 }
 
+# CPU seconds (user + system) process $1 has used so far.
+cpu_seconds() {
+  awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); print ($12 + $13) / hz }' "/proc/$1/stat"
+}
+
+# add_cpu JSON EVENTS SERVER_CPU_S [CLIENT_CPU_S]: JSON with the CPU µs per event added.
+add_cpu() {
+  $PY -c '
+import json, sys
+f, events = json.loads(sys.argv[1]), float(sys.argv[2])
+f["server_cpu_us_per_event"] = round(float(sys.argv[3]) * 1e6 / events, 2)
+if len(sys.argv) > 4:
+    f["client_cpu_us_per_event"] = round(float(sys.argv[4]) * 1e6 / events, 2)
+print(json.dumps(f))
+' "$@"
+}
+
 # The exact bytes eddy receives, for the peers to send.
 "$EDDY" bench publish --print-body --batch 1 --data-bytes "$DATA_BYTES" >"$WORK/event.json"
 "$EDDY" bench publish --print-body --batch 100 --data-bytes "$DATA_BYTES" >"$WORK/batch100.json"
@@ -74,22 +91,25 @@ eddy_publish() {  # NAME BATCH FSYNC
 }
 
 jetstream() {  # NAME PAYLOAD_FILE EVENTS_PER_MSG
-  local port dir out
+  local port dir out cpu0 cpu1 events
   port=$(free_port)
   dir=$WORK/nats-$RANDOM
   mkdir -p "$dir"
   nats-server -js -sd "$dir/js" -a 127.0.0.1 -p "$port" >"$dir/log" 2>&1 &
   PEER_PID=$!
   for _ in $(seq 200); do grep -q "Server is ready" "$dir/log" && break; sleep 0.02; done
+  cpu0=$(cpu_seconds "$PEER_PID")
   out=$("$NATS_PUBLISH" --url "nats://127.0.0.1:$port" --payload-file "$2" --events-per-msg "$3" \
     --messages "$NATS_MSGS" --max-seconds "$NATS_SECONDS")
+  cpu1=$(cpu_seconds "$PEER_PID")
   stop_peer
   rm -rf "$dir"
-  record "$1" "$out"
+  events=$($PY -c 'import json, sys; f = json.loads(sys.argv[1]); print(f["messages"] * f["events_per_msg"])' "$out")
+  record "$1" "$(add_cpu "$out" "$events" "$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { print b - a }')")"
 }
 
 redis_xadd() {  # NAME PIPELINE N CONFIG...
-  local name=$1 pipeline=$2 n=$3 port dir line
+  local name=$1 pipeline=$2 n=$3 port dir line cpu0 cpu1 client_cpu
   shift 3
   port=$(free_port)
   dir=$WORK/redis-$RANDOM
@@ -97,15 +117,19 @@ redis_xadd() {  # NAME PIPELINE N CONFIG...
   redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --daemonize no "$@" >"$dir/log" 2>&1 &
   PEER_PID=$!
   for _ in $(seq 200); do redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && break; sleep 0.02; done
-  line=$(redis-benchmark -p "$port" -n "$n" -c "$CONNECTIONS" -P "$pipeline" --csv XADD bench '*' f "$EVENT" | tail -1)
+  cpu0=$(cpu_seconds "$PEER_PID")
+  line=$(/usr/bin/time -f "%U %S" -o "$dir/client-cpu" \
+    redis-benchmark -p "$port" -n "$n" -c "$CONNECTIONS" -P "$pipeline" --csv XADD bench '*' f "$EVENT" | tail -1)
+  cpu1=$(cpu_seconds "$PEER_PID")
+  client_cpu=$(awk '{ print $1 + $2 }' "$dir/client-cpu")
   stop_peer
   rm -rf "$dir"
-  record "$name" "$($PY -c '
+  record "$name" "$(add_cpu "$($PY -c '
 import json, sys
 f = sys.argv[1].rsplit("\",\"", 7)[1:]
 rps, avg, mn, p50, p95, p99, mx = (float(x.strip("\"")) for x in f)
 print(json.dumps({"events_per_sec": round(rps), "p50_us": round(p50 * 1000), "p99_us": round(p99 * 1000)}))
-' "$line")"
+' "$line")" "$n" "$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { print b - a }')" "$client_cpu")"
 }
 
 {
@@ -192,13 +216,17 @@ table = [
 ]
 print(f"Medians of {sys.argv[2]} rounds. fdatasync of a 200 B append took {sys.argv[3]} µs; "
       f"load average at start {sys.argv[4]}.\n")
-print("| benchmark | durability | events/s | p50 µs | p99 µs | server RSS MB |")
-print("|---|---|---:|---:|---:|---:|")
+print("| benchmark | durability | events/s | p50 µs | p99 µs | server CPU µs/event | client CPU µs/event | server RSS MB |")
+print("|---|---|---:|---:|---:|---:|---:|---:|")
+def cpu(v):
+    return "–" if v is None else f"{v:.2f}"
 for label, name, durability in table:
     if name not in rows:
         continue
     print(f"| {label} | {durability} | {fmt(med(name, 'events_per_sec'))} | "
-          f"{fmt(med(name, 'p50_us'))} | {fmt(med(name, 'p99_us'))} | {fmt(med(name, 'rss_mb'))} |")
+          f"{fmt(med(name, 'p50_us'))} | {fmt(med(name, 'p99_us'))} | "
+          f"{cpu(med(name, 'server_cpu_us_per_event'))} | {cpu(med(name, 'client_cpu_us_per_event'))} | "
+          f"{fmt(med(name, 'rss_mb'))} |")
 print()
 print("| publish → read latency (one long-polling reader) | durability | samples | p50 µs | p99 µs | p99.9 µs |")
 print("|---|---|---:|---:|---:|---:|")

@@ -11,6 +11,7 @@
 #include <boost/url/parse.hpp>
 #include <fmt/format.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -458,7 +459,8 @@ std::pair<std::string, std::string> publish_body(int batch, int data_bytes, int 
   return {"application/cloudevents-batch+json", std::move(body)};
 }
 
-// Blocking request/response over one connection, for the latency benchmark.
+// One connection of the latency benchmark: blocking sends, and responses read as they
+// arrive so that two connections can be watched at once (poll).
 class SyncConnection {
  public:
   explicit SyncConnection(asio::io_context& io) : socket_(io), buf_(64 * 1024) {}
@@ -475,34 +477,76 @@ class SyncConnection {
     boost::system::error_code ec;
     asio::write(socket_, asio::buffer(request), ec);
     if (ec) return make_error(Errc::unavailable, fmt::format("write: {}", ec.message()));
+    have_ = 0;
+    head_.reset();
+    done_ = false;
     return {};
   }
 
-  // Reads one whole response; returns its status, and its body in `body`.
-  Result<int> receive(std::string& body) {
-    size_t have = 0;
-    std::optional<ResponseHead> head;
-    for (;;) {
-      if (!head) {
-        auto h = parse_head(std::string_view(buf_.data(), have));
-        if (!h) return std::move(h).error();
-        head = *h;
-      }
-      if (head && have >= head->head_bytes + head->content_length) break;
-      if (have == buf_.size()) buf_.resize(buf_.size() * 2);
-      boost::system::error_code ec;
-      size_t n = socket_.read_some(asio::buffer(buf_.data() + have, buf_.size() - have), ec);
-      if (ec) return make_error(Errc::unavailable, fmt::format("read: {}", ec.message()));
-      have += n;
+  int fd() { return socket_.native_handle(); }
+  bool done() const { return done_; }
+  BenchClock::time_point done_at() const { return done_at_; }
+  int status() const { return head_ ? head_->status : 0; }
+  std::string body() const { return std::string(buf_.data() + head_->head_bytes, head_->content_length); }
+
+  // Reads what one read returns (blocking if nothing is there yet); notes the time the
+  // response became complete.
+  Status read_more() {
+    if (have_ == buf_.size()) buf_.resize(buf_.size() * 2);
+    boost::system::error_code ec;
+    size_t n = socket_.read_some(asio::buffer(buf_.data() + have_, buf_.size() - have_), ec);
+    if (ec) return make_error(Errc::unavailable, fmt::format("read: {}", ec.message()));
+    have_ += n;
+    if (!head_) {
+      auto h = parse_head(std::string_view(buf_.data(), have_));
+      if (!h) return std::move(h).error();
+      head_ = *h;
     }
-    body.assign(buf_.data() + head->head_bytes, head->content_length);
-    return head->status;
+    if (head_ && have_ >= head_->head_bytes + head_->content_length) {
+      done_ = true;
+      done_at_ = BenchClock::now();
+    }
+    return {};
+  }
+
+  // Reads until the whole response is in.
+  Status receive() {
+    while (!done_) {
+      if (auto s = read_more(); !s) return s;
+    }
+    return {};
   }
 
  private:
   tcp::socket socket_;
   std::vector<char> buf_;
+  size_t have_ = 0;
+  std::optional<ResponseHead> head_;
+  bool done_ = false;
+  BenchClock::time_point done_at_{};
 };
+
+// Waits until both connections hold a whole response.
+Status receive_both(SyncConnection& a, SyncConnection& b) {
+  while (!a.done() || !b.done()) {
+    pollfd fds[2];
+    SyncConnection* conns[2];
+    nfds_t n = 0;
+    for (auto* c : {&a, &b}) {
+      if (c->done()) continue;
+      fds[n] = pollfd{c->fd(), POLLIN, 0};
+      conns[n++] = c;
+    }
+    int ready = ::poll(fds, n, kReadWaitMs * 2);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) return make_error(Errc::unavailable, "no reply from the server");
+    for (nfds_t i = 0; i < n; ++i) {
+      if (fds[i].revents == 0) continue;
+      if (auto s = conns[i]->read_more(); !s) return s;
+    }
+  }
+  return {};
+}
 
 }  // namespace
 
@@ -603,8 +647,14 @@ Result<json::object> bench_publish(const PublishBenchOptions& o) {
   f["p50_us"] = round1(percentile_us(lat, 0.50));
   f["p99_us"] = round1(percentile_us(lat, 0.99));
   f["max_us"] = round1(percentile_us(lat, 1.0));
-  if (server_pid > 0) f["server_cpu_cores"] = std::round(server_cpu / cpu_window * 100) / 100;
+  // CPU per event, whatever the machine's load: the cost each side pays.
+  double events_in_cpu_window = requests * o.batch / seconds * cpu_window;
+  if (server_pid > 0) {
+    f["server_cpu_cores"] = std::round(server_cpu / cpu_window * 100) / 100;
+    f["server_cpu_us_per_event"] = std::round(server_cpu * 1e6 / events_in_cpu_window * 100) / 100;
+  }
   f["client_cpu_cores"] = std::round(client_cpu / cpu_window * 100) / 100;
+  f["client_cpu_us_per_event"] = std::round(client_cpu * 1e6 / events_in_cpu_window * 100) / 100;
   add_rss(f, *target);
   return f;
 }
@@ -623,16 +673,18 @@ Result<json::object> bench_latency(const LatencyBenchOptions& o) {
   std::string events_path = "/v1/topics/" + o.server.topic + "/events";
   std::string publish = http_request(*target, "POST", events_path, "application/cloudevents+json",
                                      bench_event_json(o.data_bytes, "c0-0"));
-  std::string body;
   // The first publish tells where the partition's log ends.
   if (auto s = publisher.send(publish); !s) return std::move(s).error();
-  auto status = publisher.receive(body);
-  if (!status) return std::move(status).error();
-  if (*status != 200) return make_error(Errc::unavailable, fmt::format("publish: HTTP {}: {}", *status, body));
-  uint64_t next = json::parse(body).at("results").at(0).at("offset").to_number<uint64_t>() + 1;
+  if (auto s = publisher.receive(); !s) return std::move(s).error();
+  if (publisher.status() != 200) {
+    return make_error(Errc::unavailable, fmt::format("publish: HTTP {}: {}", publisher.status(), publisher.body()));
+  }
+  uint64_t next = json::parse(publisher.body()).at("results").at(0).at("offset").to_number<uint64_t>() + 1;
 
-  std::vector<int64_t> lat;
+  std::vector<int64_t> lat, ack;
   lat.reserve(static_cast<size_t>(o.samples));
+  ack.reserve(static_cast<size_t>(o.samples));
+  int read_before_ack = 0;
   for (int i = 0; i < o.samples + kLatencyWarmup; ++i) {
     std::string get = http_request(
         *target, "GET",
@@ -642,21 +694,23 @@ Result<json::object> bench_latency(const LatencyBenchOptions& o) {
     if (o.park_us) std::this_thread::sleep_for(std::chrono::microseconds(o.park_us));
     auto t0 = BenchClock::now();
     if (auto s = publisher.send(publish); !s) return std::move(s).error();
-    auto read_status = reader.receive(body);
-    auto t1 = BenchClock::now();
-    if (!read_status) return std::move(read_status).error();
-    if (*read_status != 200) return make_error(Errc::unavailable, fmt::format("read: HTTP {}: {}", *read_status, body));
-    auto reply = json::parse(body).as_object();
+    if (auto s = receive_both(reader, publisher); !s) return std::move(s).error();
+    if (reader.status() != 200) {
+      return make_error(Errc::unavailable, fmt::format("read: HTTP {}: {}", reader.status(), reader.body()));
+    }
+    if (publisher.status() != 200) {
+      return make_error(Errc::unavailable, fmt::format("publish: HTTP {}: {}", publisher.status(), publisher.body()));
+    }
+    auto reply = json::parse(reader.body()).as_object();
     if (reply.at("events").as_array().empty()) {
       return make_error(Errc::unavailable,
                         fmt::format("the reader got no event within {} ms of its publish", kReadWaitMs));
     }
     next = reply.at("next_offset").to_number<uint64_t>();
-    std::string pub_body;
-    auto pub_status = publisher.receive(pub_body);
-    if (!pub_status) return std::move(pub_status).error();
-    if (*pub_status != 200) return make_error(Errc::unavailable, fmt::format("publish: HTTP {}: {}", *pub_status, pub_body));
-    if (i >= kLatencyWarmup) lat.push_back(ns_between(t0, t1));
+    if (i < kLatencyWarmup) continue;
+    lat.push_back(ns_between(t0, reader.done_at()));
+    ack.push_back(ns_between(t0, publisher.done_at()));
+    if (reader.done_at() < publisher.done_at()) ++read_before_ack;
   }
   std::sort(lat.begin(), lat.end());
   json::object f;
@@ -668,6 +722,11 @@ Result<json::object> bench_latency(const LatencyBenchOptions& o) {
   f["p99_us"] = round1(percentile_us(lat, 0.99));
   f["p999_us"] = round1(percentile_us(lat, 0.999));
   f["max_us"] = round1(percentile_us(lat, 1.0));
+  // The publisher's 2xx, for comparison: under fsync=always it waits for the fsync.
+  std::sort(ack.begin(), ack.end());
+  f["ack_p50_us"] = round1(percentile_us(ack, 0.50));
+  f["ack_p99_us"] = round1(percentile_us(ack, 0.99));
+  f["read_before_ack"] = read_before_ack;
   add_rss(f, *target);
   return f;
 }

@@ -49,10 +49,13 @@ std::string bench_event_json(int data_bytes, std::string_view id);
 std::string bench_publish_body(int batch, int data_bytes);
 
 // Publish throughput: events_per_sec, requests_per_sec, p50_us, p99_us (per request),
-// rss_mb (the server's peak resident set, own server only).
+// rss_mb (the server's peak resident set, own server only), and the CPU each side used
+// per event over the measured window.
 Result<boost::json::object> bench_publish(const PublishBenchOptions& options);
 
-// Publish → read latency of one long-polling reader: p50_us, p99_us, p999_us, max_us.
+// Publish → read latency of one long-polling reader, from just before the publish is sent
+// to the reader holding the event: p50_us, p99_us, p999_us, max_us; and the publisher's
+// own 2xx (ack_p50_us, ack_p99_us), with how many reads completed before their ack.
 Result<boost::json::object> bench_latency(const LatencyBenchOptions& options);
 
 // The resident set of a freshly started server with no work: rss_mb. Always starts its own.
