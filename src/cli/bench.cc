@@ -11,7 +11,9 @@
 #include "cli/bench_invoke.h"
 #include "cli/bench_publish.h"
 #include "cli/bench_sub.h"
+#include "events/codec_bench.h"
 #include "log/log_bench.h"
+#include "rules/rules_bench.h"
 
 namespace eddy::cli {
 namespace json = boost::json;
@@ -105,13 +107,24 @@ BenchCommand add_bench_command(CLI::App& app) {
   auto* idle = bench->add_subcommand("idle", "Resident memory of a freshly started server");
   idle->add_option("--fsync", idle_opts->fsync, "always | interval:MS | never");
   idle->add_flag("--json", state->as_json, "print one JSON object");
+  auto rules_opts = std::make_shared<rules::BenchRulesOptions>();
+  auto* rules_cmd = bench->add_subcommand(
+      "rules", "Pattern matching rate for 1 to 200,000 rules over ~1 KB events");
+  rules_cmd->add_option("--rules", rules_opts->rule_counts, "rule counts to measure");
+  rules_cmd->add_option("--seconds", rules_opts->match_seconds, "CPU seconds per rule count");
+  rules_cmd->add_flag("--json", state->as_json, "print one JSON object");
+  auto codec_opts = std::make_shared<std::pair<size_t, size_t>>(1000000, 100);
+  auto* codec_cmd = bench->add_subcommand("codec", "CloudEvents batch parse and validate rate");
+  codec_cmd->add_option("--events", codec_opts->first, "events to parse");
+  codec_cmd->add_option("--batch", codec_opts->second, "events per batch");
+  codec_cmd->add_flag("--json", state->as_json, "print one JSON object");
   BenchInvoke invoke_bench = add_bench_invoke(bench);
   BenchSub sub_bench = add_bench_sub(bench, &state->as_json);
 
   BenchCommand cmd;
   cmd.parsed = [bench] { return bench->parsed(); };
   cmd.run = [state, append, publish, pub, print_body, latency, lat, idle, idle_opts, invoke_bench,
-             sub_bench](
+             sub_bench, rules_cmd, rules_opts, codec_cmd, codec_opts](
                 const std::string&) -> int {
     auto report = [&](Result<json::object> figures) {
       if (!figures) {
@@ -131,6 +144,8 @@ BenchCommand add_bench_command(CLI::App& app) {
     if (latency->parsed()) return report(bench_latency(*lat));
     if (idle->parsed()) return report(bench_idle(*idle_opts));
     if (invoke_bench.parsed()) return invoke_bench.run();
+    if (rules_cmd->parsed()) return report(rules::bench_rules(*rules_opts));
+    if (codec_cmd->parsed()) return report(events::bench_codec(codec_opts->first, codec_opts->second));
     if (sub_bench.parsed()) return sub_bench.run();
     if (append->parsed()) {
       auto d = log::Durability::parse(state->fsync);
