@@ -109,7 +109,8 @@ int call(const std::string& endpoint, std::string_view method, const std::string
 }  // namespace
 
 Command add_route_command(CLI::App& app) {
-  auto* route = app.add_subcommand("route", "Serve HTTP requests with functions (API Gateway proxy events)");
+  auto* route =
+      app.add_subcommand("route", "Serve HTTP requests with functions (API Gateway proxy events)");
   route->require_subcommand(1);
   auto o = std::make_shared<Options>();
   auto* put = route->add_subcommand("put", "Create or replace a route");
@@ -118,15 +119,18 @@ Command add_route_command(CLI::App& app) {
   put->add_option("--method", o->method, "HTTP method, or ANY (default ANY)");
   put->add_option("--path", o->path, "path template, e.g. /orders/{id} or /files/{proxy+}");
   put->add_option("--function", o->function, "function to invoke");
-  put->add_option("--payload-version", o->payload_version, "API Gateway payload format: 1.0 or 2.0 (default 2.0)");
+  put->add_option("--payload-version", o->payload_version,
+                  "API Gateway payload format: 1.0 or 2.0 (default 2.0)");
   put->add_flag("--async", o->async, "answer 202 at once and invoke asynchronously");
   put->add_option("--max-body-bytes", o->max_body_bytes, "largest request body (413 beyond)");
   put->add_flag("--cors", o->cors, "answer CORS preflights for any origin, method and header");
   put->add_option("--cors-origin", o->cors_origins, "allowed CORS origin (repeatable)");
   put->add_option("--api-key", o->api_keys, "require this API key (repeatable)");
-  put->add_option("--api-key-header", o->api_key_header, "header holding the API key (default x-api-key)");
+  put->add_option("--api-key-header", o->api_key_header,
+                  "header holding the API key (default x-api-key)");
   put->add_option("--jwt-secret", o->jwt_secret, "require a JWT signed with this HS256 secret");
-  put->add_option("--jwt-public-key", o->jwt_public_key, "require a JWT signed with this RS256 key (PEM or @FILE)");
+  put->add_option("--jwt-public-key", o->jwt_public_key,
+                  "require a JWT signed with this RS256 key (PEM or @FILE)");
   put->add_option("--jwt-algorithm", o->jwt_algorithm, "HS256 or RS256");
   put->add_option("--jwt-issuer", o->jwt_issuer, "required iss claim");
   put->add_option("--jwt-audience", o->jwt_audiences, "accepted aud claim (repeatable)");
@@ -135,19 +139,18 @@ Command add_route_command(CLI::App& app) {
   get->add_option("id", o->id, "route id")->required();
   auto* del = route->add_subcommand("delete", "Delete a route");
   del->add_option("id", o->id, "route id")->required();
-  return Command{
-      [route] { return route->parsed(); },
-      [o, put, list, get, del](const std::string& endpoint) -> int {
-        if (put->parsed()) {
-          auto body = body_from(*o);
-          if (!body) return fail(body.error().message);
-          return call(endpoint, "PUT", "/v1/routes/" + o->id, json::serialize(*body));
-        }
-        if (list->parsed()) return call(endpoint, "GET", "/v1/routes");
-        if (get->parsed()) return call(endpoint, "GET", "/v1/routes/" + o->id);
-        if (del->parsed()) return call(endpoint, "DELETE", "/v1/routes/" + o->id);
-        return fail("choose put, list, get or delete");
-      }};
+  return Command{[route] { return route->parsed(); },
+                 [o, put, list, get, del](const std::string& endpoint) -> int {
+                   if (put->parsed()) {
+                     auto body = body_from(*o);
+                     if (!body) return fail(body.error().message);
+                     return call(endpoint, "PUT", "/v1/routes/" + o->id, json::serialize(*body));
+                   }
+                   if (list->parsed()) return call(endpoint, "GET", "/v1/routes");
+                   if (get->parsed()) return call(endpoint, "GET", "/v1/routes/" + o->id);
+                   if (del->parsed()) return call(endpoint, "DELETE", "/v1/routes/" + o->id);
+                   return fail("choose put, list, get or delete");
+                 }};
 }
 
 }  // namespace eddy::cli

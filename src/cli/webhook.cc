@@ -59,11 +59,11 @@ Result<json::object> body_from(const Options& o) {
       verify.erase("secret");
       verify["secrets"] = std::move(s);
     }
-    for (auto [k, v] : {std::pair{"header", &o.header}, std::pair{"algorithm", &o.algorithm},
-                        std::pair{"encoding", &o.encoding}, std::pair{"prefix", &o.prefix},
-                        std::pair{"timestamp_header", &o.timestamp_header},
-                        std::pair{"id_header", &o.id_header},
-                        std::pair{"signed_payload", &o.signed_payload}}) {
+    for (auto [k, v] :
+         {std::pair{"header", &o.header}, std::pair{"algorithm", &o.algorithm},
+          std::pair{"encoding", &o.encoding}, std::pair{"prefix", &o.prefix},
+          std::pair{"timestamp_header", &o.timestamp_header}, std::pair{"id_header", &o.id_header},
+          std::pair{"signed_payload", &o.signed_payload}}) {
       if (!v->empty()) verify[k] = *v;
     }
     if (o.tolerance_s) verify["tolerance_s"] = *o.tolerance_s;
@@ -100,35 +100,40 @@ Command add_webhook_command(CLI::App& app) {
   put->add_option("--spec", o->spec, "the webhook as JSON, or @FILE (flags override its fields)");
   put->add_option("--scheme", o->scheme, "signature scheme: stripe, github or hmac");
   put->add_option("--secret", o->secrets, "signing secret (repeat while rotating)");
-  put->add_option("--tolerance-s", o->tolerance_s, "timestamp tolerance and replay window (default 300)");
+  put->add_option("--tolerance-s", o->tolerance_s,
+                  "timestamp tolerance and replay window (default 300)");
   put->add_option("--topic", o->topic, "publish deliveries to this topic");
   put->add_option("--function", o->function, "invoke this function with each delivery");
-  put->add_option("--payload-version", o->payload_version, "proxy event format for --function: 1.0 or 2.0");
+  put->add_option("--payload-version", o->payload_version,
+                  "proxy event format for --function: 1.0 or 2.0");
   put->add_option("--header", o->header, "hmac: the header holding the signature");
   put->add_option("--algorithm", o->algorithm, "hmac: sha1, sha256 or sha512");
   put->add_option("--encoding", o->encoding, "hmac: hex or base64");
   put->add_option("--prefix", o->prefix, "hmac: text before the signature, e.g. sha256=");
-  put->add_option("--timestamp-header", o->timestamp_header, "hmac: header with the signed unix time");
-  put->add_option("--id-header", o->id_header, "hmac: header with the delivery id (replay detection)");
-  put->add_option("--signed-payload", o->signed_payload, "hmac: what is signed, e.g. {timestamp}.{body}");
+  put->add_option("--timestamp-header", o->timestamp_header,
+                  "hmac: header with the signed unix time");
+  put->add_option("--id-header", o->id_header,
+                  "hmac: header with the delivery id (replay detection)");
+  put->add_option("--signed-payload", o->signed_payload,
+                  "hmac: what is signed, e.g. {timestamp}.{body}");
   auto* list = hook->add_subcommand("list", "List webhooks");
   auto* get = hook->add_subcommand("get", "Show a webhook");
   get->add_option("name", o->name, "webhook name")->required();
   auto* del = hook->add_subcommand("delete", "Delete a webhook");
   del->add_option("name", o->name, "webhook name")->required();
-  return Command{
-      [hook] { return hook->parsed(); },
-      [o, put, list, get, del](const std::string& endpoint) -> int {
-        if (put->parsed()) {
-          auto body = body_from(*o);
-          if (!body) return fail(body.error().message);
-          return call(endpoint, "PUT", "/v1/webhooks/" + o->name, json::serialize(*body));
-        }
-        if (list->parsed()) return call(endpoint, "GET", "/v1/webhooks");
-        if (get->parsed()) return call(endpoint, "GET", "/v1/webhooks/" + o->name);
-        if (del->parsed()) return call(endpoint, "DELETE", "/v1/webhooks/" + o->name);
-        return fail("choose put, list, get or delete");
-      }};
+  return Command{[hook] { return hook->parsed(); },
+                 [o, put, list, get, del](const std::string& endpoint) -> int {
+                   if (put->parsed()) {
+                     auto body = body_from(*o);
+                     if (!body) return fail(body.error().message);
+                     return call(endpoint, "PUT", "/v1/webhooks/" + o->name,
+                                 json::serialize(*body));
+                   }
+                   if (list->parsed()) return call(endpoint, "GET", "/v1/webhooks");
+                   if (get->parsed()) return call(endpoint, "GET", "/v1/webhooks/" + o->name);
+                   if (del->parsed()) return call(endpoint, "DELETE", "/v1/webhooks/" + o->name);
+                   return fail("choose put, list, get or delete");
+                 }};
 }
 
 }  // namespace eddy::cli

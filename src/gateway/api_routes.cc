@@ -1,9 +1,9 @@
 // /v1/routes (the user HTTP route registry) and the user routes themselves: every request
 // that is not for eddy's own endpoints is matched against the route table and becomes an
 // API Gateway proxy event for the route's function, whose reply is mapped back to HTTP.
-#include <boost/json/value.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <boost/json/value.hpp>
 
 #include <optional>
 
@@ -63,33 +63,36 @@ Admission admit(Context& ctx, const Request& req, const Target& t) {
   auto m = table->match(method, t.segments);
   if (m.outcome == sh::RouteMatch::Outcome::not_found) {
     std::string_view target = req.target();
-    a.early = coded_error(http::status::not_found, "not_found",
-                          fmt::format("no route matches {} {}", method,
-                                      target.substr(0, target.find('?'))));
+    a.early = coded_error(
+        http::status::not_found, "not_found",
+        fmt::format("no route matches {} {}", method, target.substr(0, target.find('?'))));
     return a;
   }
   if (m.outcome == sh::RouteMatch::Outcome::method_not_allowed) {
-    Response res = coded_error(http::status::method_not_allowed, "method_not_allowed",
-                               fmt::format("{} is not allowed here; use {}", method, join(m.allowed)));
+    Response res =
+        coded_error(http::status::method_not_allowed, "method_not_allowed",
+                    fmt::format("{} is not allowed here; use {}", method, join(m.allowed)));
     res.set(http::field::allow, join(m.allowed));
     a.early = std::move(res);
     return a;
   }
   const auto& route = *m.route;
   if (route.max_body_bytes && req.body().size() > route.max_body_bytes) {
-    Response res = coded_error(http::status::payload_too_large, "too_large",
-                               fmt::format("request body is over this route's {} byte limit",
-                                           route.max_body_bytes));
+    Response res = coded_error(
+        http::status::payload_too_large, "too_large",
+        fmt::format("request body is over this route's {} byte limit", route.max_body_bytes));
     add_cors(route, origin, res);
     a.early = std::move(res);
     return a;
   }
-  auto principal = route.auth.authenticate(
-      [&req](std::string_view name) { return header(req, name); },
-      ctx.services.clock.now_ms() / 1000);
+  auto principal =
+      route.auth.authenticate([&req](std::string_view name) { return header(req, name); },
+                              ctx.services.clock.now_ms() / 1000);
   if (!principal) {
-    Response res = coded_error(http::status::unauthorized, "unauthorized", principal.error().message);
-    if (!route.auth.challenge().empty()) res.set(http::field::www_authenticate, route.auth.challenge());
+    Response res =
+        coded_error(http::status::unauthorized, "unauthorized", principal.error().message);
+    if (!route.auth.challenge().empty())
+      res.set(http::field::www_authenticate, route.auth.challenge());
     add_cors(route, origin, res);
     a.early = std::move(res);
     return a;
@@ -126,8 +129,8 @@ asio::awaitable<Response> handle_user_route(Context& ctx, Request& req, const Ta
   pr.route_key = route.route_key;
   pr.path_params = &a.params;
   pr.principal = &a.principal;
-  std::string event = sh::build_proxy_event(route.payload_version,
-                                            proxy_request(ctx, req, source, request_id), pr);
+  std::string event =
+      sh::build_proxy_event(route.payload_version, proxy_request(ctx, req, source, request_id), pr);
   Response res;
   if (route.async) {
     auto id = co_await await_callback<Result<std::string>>([&](auto done) {

@@ -4,9 +4,9 @@
 // once durable, or handed to the target function as an API Gateway proxy event whose reply
 // is the answer. A delivery whose provider id was accepted within the replay window is
 // answered 200 again without being acted on.
-#include <boost/json/value.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <boost/json/value.hpp>
 
 #include "bus/topics.h"
 #include "common/json_util.h"
@@ -29,7 +29,11 @@ class ClaimGuard {
  public:
   ClaimGuard(sw::ReplayGuard* guard, std::string hook, std::string id, const Clock& clock,
              int64_t window_ms)
-      : guard_(guard), hook_(std::move(hook)), id_(std::move(id)), clock_(clock), window_ms_(window_ms) {}
+      : guard_(guard),
+        hook_(std::move(hook)),
+        id_(std::move(id)),
+        clock_(clock),
+        window_ms_(window_ms) {}
   ~ClaimGuard() {
     if (guard_) guard_->settle(hook_, id_, accepted_, clock_.now_ms(), window_ms_);
   }
@@ -61,11 +65,10 @@ asio::awaitable<Response> publish_delivery(Context& ctx, Request& req, const sw:
   if (!published) co_return error_reply(published.error());
   claim.accept();
   const auto& p = published->front();
-  co_return json_reply(http::status::ok,
-                       json::value(json::object{{"id", p.id},
-                                                {"topic", hook.target},
-                                                {"partition", p.partition},
-                                                {"offset", p.offset}}));
+  co_return json_reply(
+      http::status::ok,
+      json::value(json::object{
+          {"id", p.id}, {"topic", hook.target}, {"partition", p.partition}, {"offset", p.offset}}));
 }
 
 asio::awaitable<Response> invoke_delivery(Context& ctx, Request& req, const sw::Webhook& hook,
@@ -79,8 +82,8 @@ asio::awaitable<Response> invoke_delivery(Context& ctx, Request& req, const sw::
   pr.resource = resource;
   pr.route_key = route_key;
   pr.path_params = &params;
-  std::string event = sh::build_proxy_event(hook.payload_version,
-                                            proxy_request(ctx, req, source, request_id), pr);
+  std::string event =
+      sh::build_proxy_event(hook.payload_version, proxy_request(ctx, req, source, request_id), pr);
   Response res = co_await invoke_proxy(ctx, hook.target, hook.payload_version, event, request_id);
   res.set("x-amzn-RequestId", request_id);
   // Only a success is remembered: after a failure the sender's retry must get through.
@@ -97,7 +100,8 @@ asio::awaitable<Response> handle_hook(Context& ctx, Request& req, const Target& 
   if (req.method() != http::verb::post) co_return method_not_allowed("POST");
   const std::string& name = t.segments[1];
   auto hook = ctx.services.webhooks.find(name);
-  if (!hook) co_return error_reply(Errc::not_found, fmt::format("webhook '{}' does not exist", name));
+  if (!hook)
+    co_return error_reply(Errc::not_found, fmt::format("webhook '{}' does not exist", name));
   int64_t now_ms = ctx.services.clock.now_ms();
   auto delivery = sw::verify(
       hook->verify, [&req](std::string_view h) { return header(req, h); }, req.body(),
@@ -115,9 +119,9 @@ asio::awaitable<Response> handle_hook(Context& ctx, Request& req, const Target& 
         co_return json_reply(http::status::ok,
                              json::value(json::object{{"id", delivery->id}, {"duplicate", true}}));
       case sw::ReplayGuard::Claim::in_flight:
-        co_return coded_error(http::status::conflict, "conflict",
-                              fmt::format("delivery '{}' is being processed; retry later",
-                                          delivery->id));
+        co_return coded_error(
+            http::status::conflict, "conflict",
+            fmt::format("delivery '{}' is being processed; retry later", delivery->id));
       case sw::ReplayGuard::Claim::fresh:
         guard = &replays;
         break;

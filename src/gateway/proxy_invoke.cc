@@ -1,8 +1,8 @@
 #include "gateway/proxy_invoke.h"
 
-#include <boost/json/value.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <boost/json/value.hpp>
 
 #include "common/json_util.h"
 #include "functions/manager.h"
@@ -72,9 +72,9 @@ asio::awaitable<Response> invoke_proxy(Context& ctx, const std::string& function
                                           "/v1/functions/{}",
                                           function, function));
       case Errc::throttled:
-        co_return coded_error(http::status::too_many_requests, "throttled",
-                              fmt::format("function '{}' is at its max_concurrency; retry later",
-                                          function));
+        co_return coded_error(
+            http::status::too_many_requests, "throttled",
+            fmt::format("function '{}' is at its max_concurrency; retry later", function));
       case Errc::unavailable:
         co_return coded_error(http::status::service_unavailable, "unavailable", e.message);
       default:
@@ -83,9 +83,9 @@ asio::awaitable<Response> invoke_proxy(Context& ctx, const std::string& function
   }
   if (r->function_error) {
     if (r->error_type == "Sandbox.Timedout") {
-      co_return coded_error(http::status::gateway_timeout, "timeout",
-                            fmt::format("function '{}' timed out (request {})", function,
-                                        r->request_id));
+      co_return coded_error(
+          http::status::gateway_timeout, "timeout",
+          fmt::format("function '{}' timed out (request {})", function, r->request_id));
     }
     co_return coded_error(http::status::bad_gateway, "function_error",
                           fmt::format("function '{}' failed with {} (request {}); see eddy "

@@ -24,8 +24,7 @@ std::string source_ip(const Context& ctx, const Request& req);
 // The request as the proxy event builders read it. Views into `req`, `source` and
 // `request_id`, which must outlive the result.
 sources::http::ProxyRequest proxy_request(const Context& ctx, const Request& req,
-                                          const std::string& source,
-                                          const std::string& request_id);
+                                          const std::string& source, const std::string& request_id);
 
 // Invokes `function` synchronously with `event` (moved from) and maps the result: the
 // function's proxy reply; 502 function_error when it failed, 504 timeout when it timed

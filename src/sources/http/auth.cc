@@ -3,9 +3,9 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include <fmt/format.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
-#include <fmt/format.h>
 
 #include <algorithm>
 #include <cctype>
@@ -21,11 +21,12 @@ namespace {
 
 constexpr std::string_view kRedacted = "<redacted>";
 
-Error bad(std::string message) { return make_error(Errc::invalid_argument, std::move(message)); }
+Error bad(std::string message) {
+  return make_error(Errc::invalid_argument, std::move(message));
+}
 
 bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
          });
@@ -47,9 +48,10 @@ std::shared_ptr<void> load_public_key(const std::string& pem) {
 bool rs256_verify(void* key, std::string_view input, std::string_view sig) {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   if (!ctx) return false;
-  bool ok = EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, static_cast<EVP_PKEY*>(key)) == 1 &&
-            EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
-                             reinterpret_cast<const unsigned char*>(input.data()), input.size()) == 1;
+  bool ok =
+      EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, static_cast<EVP_PKEY*>(key)) == 1 &&
+      EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+                       reinterpret_cast<const unsigned char*>(input.data()), input.size()) == 1;
   EVP_MD_CTX_free(ctx);
   return ok;
 }
@@ -193,7 +195,8 @@ Result<Principal> RouteAuth::authenticate(const HeaderLookup& headers, int64_t n
   if (type_ == Type::none) return p;
   std::string_view value = headers(header_);
   if (type_ == Type::api_key) {
-    if (value.empty()) return bad(fmt::format("missing API key: send it in the {} header", header_));
+    if (value.empty())
+      return bad(fmt::format("missing API key: send it in the {} header", header_));
     std::string digest = sha256(value);
     bool found = false;
     // Every key is compared, so timing says nothing about which one (or whether one) matched.

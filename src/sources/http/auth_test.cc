@@ -4,9 +4,9 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+#include <gtest/gtest.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <gtest/gtest.h>
 
 #include <map>
 
@@ -44,8 +44,10 @@ RouteAuth parse(const std::string& text) {
 HeaderLookup headers(std::map<std::string, std::string> h) {
   return [h = std::move(h)](std::string_view name) -> std::string_view {
     for (const auto& [k, v] : h) {
-      if (k.size() == name.size() && std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
-            return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+      if (k.size() == name.size() &&
+          std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
+            return std::tolower(static_cast<unsigned char>(a)) ==
+                   std::tolower(static_cast<unsigned char>(b));
           })) {
         return v;
       }
@@ -74,13 +76,13 @@ TEST(ApiKeyAuthTest, SpecIsRedactedWhenShown) {
 }
 
 TEST(RouteAuthTest, RefusesBadSpecs) {
-  for (const char* bad : {R"({"type":"magic"})", R"({"type":"api_key"})",
-                          R"({"type":"api_key","keys":["short"]})",
-                          R"({"type":"jwt","algorithm":"HS256"})",
-                          R"({"type":"jwt","algorithm":"none","secret":"s"})",
-                          R"({"type":"jwt","algorithm":"RS256","public_key":"not a key"})",
-                          R"({"type":"jwt","secret":"s","audience":5})",
-                          R"({"type":"jwt","secret":"s","extra":1})", R"("jwt")"}) {
+  for (const char* bad :
+       {R"({"type":"magic"})", R"({"type":"api_key"})", R"({"type":"api_key","keys":["short"]})",
+        R"({"type":"jwt","algorithm":"HS256"})",
+        R"({"type":"jwt","algorithm":"none","secret":"s"})",
+        R"({"type":"jwt","algorithm":"RS256","public_key":"not a key"})",
+        R"({"type":"jwt","secret":"s","audience":5})", R"({"type":"jwt","secret":"s","extra":1})",
+        R"("jwt")"}) {
     EXPECT_FALSE(RouteAuth::parse(json::parse(bad)).ok()) << bad;
   }
 }
@@ -105,8 +107,11 @@ TEST(JwtAuthTest, Hs256ChecksExpiryIssuerAudienceAndAlgorithm) {
   auto a = parse(R"({"type":"jwt","algorithm":"HS256","secret":"s3cret","issuer":"https://issuer",
                      "audience":["api","other"]})");
   json::object hdr{{"alg", "HS256"}, {"typ", "JWT"}};
-  json::object claims{{"sub", "u1"}, {"iss", "https://issuer"}, {"aud", "api"},
-                      {"exp", kNow + 60}, {"scope", "read write"}};
+  json::object claims{{"sub", "u1"},
+                      {"iss", "https://issuer"},
+                      {"aud", "api"},
+                      {"exp", kNow + 60},
+                      {"scope", "read write"}};
   auto bearer = [](const std::string& t) { return headers({{"authorization", "Bearer " + t}}); };
 
   auto ok = a.authenticate(bearer(hs256(hdr, claims, "s3cret")), kNow);
@@ -152,7 +157,8 @@ TEST(JwtAuthTest, Rs256VerifiesWithThePublicKey) {
     EVP_MD_CTX* ctx = EVP_MD_CTX_new();
     size_t n = 0;
     EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key);
-    EVP_DigestSign(ctx, nullptr, &n, reinterpret_cast<const unsigned char*>(input.data()), input.size());
+    EVP_DigestSign(ctx, nullptr, &n, reinterpret_cast<const unsigned char*>(input.data()),
+                   input.size());
     std::string sig(n, '\0');
     EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &n,
                    reinterpret_cast<const unsigned char*>(input.data()), input.size());
@@ -167,7 +173,8 @@ TEST(JwtAuthTest, Rs256VerifiesWithThePublicKey) {
   auto token = sign(claims, "RS256");
   EXPECT_TRUE(a->authenticate(headers({{"Authorization", "Bearer " + token}}), kNow).ok());
   // The same bytes claimed as HS256 (the classic key-confusion attack) are refused.
-  EXPECT_FALSE(a->authenticate(headers({{"Authorization", "Bearer " + sign(claims, "HS256")}}), kNow).ok());
+  EXPECT_FALSE(
+      a->authenticate(headers({{"Authorization", "Bearer " + sign(claims, "HS256")}}), kNow).ok());
   claims["sub"] = "other";
   std::string tampered = token.substr(0, token.find('.')) + "." + b64url(json::serialize(claims)) +
                          token.substr(token.rfind('.'));

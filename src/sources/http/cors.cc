@@ -1,7 +1,7 @@
 #include "sources/http/cors.h"
 
-#include <boost/json/value.hpp>
 #include <fmt/format.h>
+#include <boost/json/value.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -75,7 +75,8 @@ Result<CorsPolicy> CorsPolicy::parse(const json::value& v) {
   CorsPolicy p;
   if (v.is_bool()) {
     if (!v.as_bool()) {
-      return make_error(Errc::invalid_argument, "cors must be true or an object; leave it out for none");
+      return make_error(Errc::invalid_argument,
+                        "cors must be true or an object; leave it out for none");
     }
     p.allow_origins = {"*"};
     p.allow_methods = {"*"};
@@ -154,19 +155,21 @@ HeaderList CorsPolicy::preflight(std::string_view origin, std::string_view metho
   while (!request_headers.empty()) {
     size_t comma = request_headers.find(',');
     std::string h = lower(trim(request_headers.substr(0, comma)));
-    request_headers = comma == std::string_view::npos ? std::string_view()
-                                                      : request_headers.substr(comma + 1);
+    request_headers =
+        comma == std::string_view::npos ? std::string_view() : request_headers.substr(comma + 1);
     if (h.empty()) continue;
     if (!any_header && !contains(allow_headers, h)) return {};
     asked.push_back(std::move(h));
   }
   HeaderList out = response_headers(origin);
-  out.erase(std::remove_if(out.begin(), out.end(),
-                           [](const auto& h) { return h.first == "Access-Control-Expose-Headers"; }),
-            out.end());
+  out.erase(
+      std::remove_if(out.begin(), out.end(),
+                     [](const auto& h) { return h.first == "Access-Control-Expose-Headers"; }),
+      out.end());
   out.emplace_back("Access-Control-Allow-Methods", any_method ? m : join(allow_methods));
   if (!asked.empty()) {
-    out.emplace_back("Access-Control-Allow-Headers", any_header ? join(asked) : join(allow_headers));
+    out.emplace_back("Access-Control-Allow-Headers",
+                     any_header ? join(asked) : join(allow_headers));
   }
   if (max_age_s >= 0) out.emplace_back("Access-Control-Max-Age", std::to_string(max_age_s));
   return out;
@@ -176,7 +179,8 @@ HeaderList CorsPolicy::response_headers(std::string_view origin) const {
   HeaderList out;
   if (!origin_allowed(origin)) return out;
   bool wildcard = contains(allow_origins, "*") && !allow_credentials;
-  out.emplace_back("Access-Control-Allow-Origin", wildcard ? std::string("*") : std::string(origin));
+  out.emplace_back("Access-Control-Allow-Origin",
+                   wildcard ? std::string("*") : std::string(origin));
   if (!wildcard) out.emplace_back("Vary", "Origin");
   if (allow_credentials) out.emplace_back("Access-Control-Allow-Credentials", "true");
   if (!expose_headers.empty()) {

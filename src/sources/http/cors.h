@@ -18,11 +18,11 @@ namespace eddy::sources::http {
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 struct CorsPolicy {
-  std::vector<std::string> allow_origins;   // exact origins, or "*"
-  std::vector<std::string> allow_methods;   // upper case, or "*"
-  std::vector<std::string> allow_headers;   // lower case, or "*"
+  std::vector<std::string> allow_origins;  // exact origins, or "*"
+  std::vector<std::string> allow_methods;  // upper case, or "*"
+  std::vector<std::string> allow_headers;  // lower case, or "*"
   std::vector<std::string> expose_headers;
-  int64_t max_age_s = -1;                   // -1: no Access-Control-Max-Age
+  int64_t max_age_s = -1;  // -1: no Access-Control-Max-Age
   bool allow_credentials = false;
 
   // `true` (any origin, method and header) or an object with `allow_origins`,

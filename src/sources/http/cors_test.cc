@@ -1,7 +1,7 @@
 #include "sources/http/cors.h"
 
-#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
 
 namespace eddy::sources::http {
 namespace {
@@ -39,8 +39,8 @@ TEST(CorsTest, ListedOriginsAreEchoedWithVaryAndCredentials) {
   EXPECT_EQ(get(h, "Access-Control-Max-Age"), "600");
   EXPECT_EQ(get(h, "Access-Control-Expose-Headers"), "<absent>");
 
-  EXPECT_TRUE(p->preflight("https://b.example", "POST", "").empty());   // origin
-  EXPECT_TRUE(p->preflight("https://a.example", "DELETE", "").empty()); // method
+  EXPECT_TRUE(p->preflight("https://b.example", "POST", "").empty());         // origin
+  EXPECT_TRUE(p->preflight("https://a.example", "DELETE", "").empty());       // method
   EXPECT_TRUE(p->preflight("https://a.example", "POST", "x-other").empty());  // header
 
   auto r = p->response_headers("https://a.example");
@@ -58,10 +58,9 @@ TEST(CorsTest, WildcardWithCredentialsEchoesTheOrigin) {
 }
 
 TEST(CorsTest, RefusesBadPolicies) {
-  for (const char* bad : {"false", "3", R"({})", R"({"allow_origins":[]})",
-                          R"({"allow_origins":["example.com"]})",
-                          R"({"allow_origins":["*"],"max_age":-1})",
-                          R"({"allow_origins":["*"],"bogus":1})"}) {
+  for (const char* bad :
+       {"false", "3", R"({})", R"({"allow_origins":[]})", R"({"allow_origins":["example.com"]})",
+        R"({"allow_origins":["*"],"max_age":-1})", R"({"allow_origins":["*"],"bogus":1})"}) {
     EXPECT_FALSE(CorsPolicy::parse(json::parse(bad)).ok()) << bad;
   }
 }

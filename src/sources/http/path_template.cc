@@ -50,7 +50,8 @@ Result<PathTemplate> PathTemplate::parse(std::string_view path) {
         kind = Kind::greedy;
         name.remove_suffix(1);
       }
-      if (name.empty() || name.size() > 64 || !std::all_of(name.begin(), name.end(), is_name_char)) {
+      if (name.empty() || name.size() > 64 ||
+          !std::all_of(name.begin(), name.end(), is_name_char)) {
         return make_error(Errc::invalid_argument,
                           fmt::format("path '{}': parameter names are 1-64 characters of "
                                       "A-Z a-z 0-9 _ - ., not '{}'",

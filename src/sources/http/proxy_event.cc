@@ -1,9 +1,9 @@
 #include "sources/http/proxy_event.h"
 
+#include <fmt/format.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
-#include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
@@ -124,8 +124,9 @@ std::vector<std::pair<std::string, std::string>> parse_query(std::string_view q)
     q = amp == std::string_view::npos ? std::string_view() : q.substr(amp + 1);
     if (part.empty()) continue;
     size_t eq = part.find('=');
-    out.emplace_back(percent_decode(part.substr(0, eq)),
-                     eq == std::string_view::npos ? std::string() : percent_decode(part.substr(eq + 1)));
+    out.emplace_back(percent_decode(part.substr(0, eq)), eq == std::string_view::npos
+                                                             ? std::string()
+                                                             : percent_decode(part.substr(eq + 1)));
   }
   return out;
 }
@@ -292,10 +293,10 @@ std::string event_v1(const ProxyRequest& req, const ProxyRoute& route) {
     rc.text("httpMethod", req.method);
     {
       ObjectWriter id(rc.key("identity"));
-      for (auto k : {"accessKey", "accountId", "caller", "cognitoAmr",
-                     "cognitoAuthenticationProvider", "cognitoAuthenticationType",
-                     "cognitoIdentityId", "cognitoIdentityPoolId", "principalOrgId", "user",
-                     "userArn"}) {
+      for (auto k :
+           {"accessKey", "accountId", "caller", "cognitoAmr", "cognitoAuthenticationProvider",
+            "cognitoAuthenticationType", "cognitoIdentityId", "cognitoIdentityPoolId",
+            "principalOrgId", "user", "userArn"}) {
         id.raw(k, "null");
       }
       if (route.principal && route.principal->kind == Principal::Kind::api_key) {
@@ -417,8 +418,8 @@ std::string event_v2(const ProxyRequest& req, const ProxyRoute& route) {
 // ---- replies ----
 
 Error malformed(std::string why) {
-  return make_error(Errc::invalid_argument, "the function's reply is not a valid proxy response: " +
-                                                std::move(why));
+  return make_error(Errc::invalid_argument,
+                    "the function's reply is not a valid proxy response: " + std::move(why));
 }
 
 bool is_hop_by_hop(std::string_view name) {
@@ -432,8 +433,9 @@ bool is_hop_by_hop(std::string_view name) {
 bool is_token(std::string_view s) {
   if (s.empty()) return false;
   for (unsigned char c : s) {
-    if (c <= 0x20 || c >= 0x7F || std::string_view("()<>@,;:\\\"/[]?={}").find(static_cast<char>(c)) !=
-                                      std::string_view::npos) {
+    if (c <= 0x20 || c >= 0x7F ||
+        std::string_view("()<>@,;:\\\"/[]?={}").find(static_cast<char>(c)) !=
+            std::string_view::npos) {
       return false;
     }
   }
@@ -479,7 +481,8 @@ Result<int> status_code(const json::value& v) {
     code = v.get_int64();
   } else if (v.is_uint64()) {
     code = v.get_uint64() > 1000 ? 0 : static_cast<int64_t>(v.get_uint64());
-  } else if (v.is_double() && v.get_double() == static_cast<double>(static_cast<int64_t>(v.get_double()))) {
+  } else if (v.is_double() &&
+             v.get_double() == static_cast<double>(static_cast<int64_t>(v.get_double()))) {
     code = static_cast<int64_t>(v.get_double());
   } else if (v.is_string() && !v.as_string().empty() && v.as_string().size() <= 3 &&
              std::all_of(v.as_string().begin(), v.as_string().end(),
@@ -539,8 +542,9 @@ Result<ProxyReply> map_proxy_reply(PayloadVersion version, std::string_view resu
   bool shaped = !ec && v.is_object() && v.as_object().contains("statusCode");
   if (!shaped) {
     if (version == PayloadVersion::v1) {
-      return malformed("payload format 1.0 needs an object with statusCode, e.g. "
-                       "{\"statusCode\":200,\"body\":\"...\"}");
+      return malformed(
+          "payload format 1.0 needs an object with statusCode, e.g. "
+          "{\"statusCode\":200,\"body\":\"...\"}");
     }
     ProxyReply r;
     r.headers.emplace_back("Content-Type", "application/json");
@@ -570,9 +574,10 @@ Result<ProxyReply> map_proxy_reply(PayloadVersion version, std::string_view resu
         continue;  // multiValueHeaders win for the same name
       }
       if (version == PayloadVersion::v1 && value.is_array()) {
-        return malformed(fmt::format("header '{}' must be a string; put lists in "
-                                     "multiValueHeaders",
-                                     std::string_view(name)));
+        return malformed(
+            fmt::format("header '{}' must be a string; put lists in "
+                        "multiValueHeaders",
+                        std::string_view(name)));
       }
       if (auto s = add_header(r.headers, name, value); !s) return std::move(s).error();
     }
@@ -580,8 +585,8 @@ Result<ProxyReply> map_proxy_reply(PayloadVersion version, std::string_view resu
   if (multi) {
     for (const auto& [name, value] : *multi) {
       if (!value.is_array() && !value.is_null()) {
-        return malformed(fmt::format("multiValueHeaders '{}' must be an array",
-                                     std::string_view(name)));
+        return malformed(
+            fmt::format("multiValueHeaders '{}' must be an array", std::string_view(name)));
       }
       if (auto s = add_header(r.headers, name, value); !s) return std::move(s).error();
     }

@@ -1,8 +1,8 @@
 #include "sources/http/proxy_event.h"
 
+#include <gtest/gtest.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <gtest/gtest.h>
 
 namespace eddy::sources::http {
 namespace {
@@ -171,7 +171,8 @@ TEST(ProxyEventTest, JwtClaimsReachTheAuthorizer) {
   EXPECT_EQ(jwt["claims"].as_object()["aud"], "[a b]");
   EXPECT_EQ(jwt["scopes"], (json::array{"read", "write"}));
   auto v1 = event(PayloadVersion::v1, f);
-  EXPECT_EQ(v1["requestContext"].as_object()["authorizer"].as_object()["claims"].as_object()["sub"], "u1");
+  EXPECT_EQ(v1["requestContext"].as_object()["authorizer"].as_object()["claims"].as_object()["sub"],
+            "u1");
 }
 
 TEST(TextualContentTypeTest, Classification) {
@@ -242,7 +243,8 @@ TEST(ProxyReplyTest, V2CookiesBecomeSetCookieHeaders) {
 }
 
 TEST(ProxyReplyTest, V2AnythingElseIsA200JsonBody) {
-  for (const char* payload : {R"({"hello":"world"})", R"("just a string")", "42", "[1,2]", "null"}) {
+  for (const char* payload :
+       {R"({"hello":"world"})", R"("just a string")", "42", "[1,2]", "null"}) {
     auto r = map_proxy_reply(PayloadVersion::v2, payload);
     ASSERT_TRUE(r.ok()) << payload;
     EXPECT_EQ(r->status, 200);

@@ -1,7 +1,7 @@
 #include "sources/http/route.h"
 
-#include <boost/json/value.hpp>
 #include <fmt/format.h>
+#include <boost/json/value.hpp>
 
 #include <algorithm>
 #include <array>
@@ -24,8 +24,9 @@ bool is_token_char(char c) {
 
 Result<std::string> parse_method(std::string_view m) {
   if (m.empty() || m.size() > 20 || !std::all_of(m.begin(), m.end(), is_token_char)) {
-    return make_error(Errc::invalid_argument,
-                      fmt::format("method '{}' must be an HTTP method like GET or POST, or ANY", m));
+    return make_error(
+        Errc::invalid_argument,
+        fmt::format("method '{}' must be an HTTP method like GET or POST, or ANY", m));
   }
   std::string out(m);
   for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -46,13 +47,15 @@ Result<PayloadVersion> parse_payload_version(std::string_view text) {
 }
 
 Status validate_route_id(std::string_view id) {
-  bool ok = !id.empty() && id.size() <= 200 && id != "." && id != ".." &&
-            std::all_of(id.begin(), id.end(), [](char c) {
-              return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
-            });
+  bool ok =
+      !id.empty() && id.size() <= 200 && id != "." && id != ".." &&
+      std::all_of(id.begin(), id.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+      });
   if (!ok) {
-    return make_error(Errc::invalid_argument,
-                      fmt::format("route id '{}' must be 1-200 characters of A-Z a-z 0-9 . _ -", id));
+    return make_error(
+        Errc::invalid_argument,
+        fmt::format("route id '{}' must be 1-200 characters of A-Z a-z 0-9 . _ -", id));
   }
   return {};
 }
@@ -65,8 +68,8 @@ bool is_reserved_segment(std::string_view s) {
 
 Result<std::shared_ptr<const Route>> Route::parse(std::string_view id, const json::object& body) {
   if (auto s = validate_route_id(id); !s) return std::move(s).error();
-  if (auto s = reject_unknown_fields(body, {"method", "path", "function", "payload_version",
-                                            "cors", "max_body_bytes", "auth", "async"});
+  if (auto s = reject_unknown_fields(body, {"method", "path", "function", "payload_version", "cors",
+                                            "max_body_bytes", "auth", "async"});
       !s) {
     return std::move(s).error();
   }
@@ -87,8 +90,7 @@ Result<std::shared_ptr<const Route>> Route::parse(std::string_view id, const jso
   }
   auto tmpl = PathTemplate::parse(**path);
   if (!tmpl) return std::move(tmpl).error();
-  if (!tmpl->segments().empty() &&
-      tmpl->segments()[0].kind == PathTemplate::Kind::literal &&
+  if (!tmpl->segments().empty() && tmpl->segments()[0].kind == PathTemplate::Kind::literal &&
       is_reserved_segment(tmpl->segments()[0].text)) {
     return make_error(Errc::invalid_argument,
                       fmt::format("path '{}' is eddy's own (/v1, /hooks, /_eddy, /healthz, "
@@ -114,9 +116,9 @@ Result<std::shared_ptr<const Route>> Route::parse(std::string_view id, const jso
   if (!max_body) return std::move(max_body).error();
   if (*max_body) {
     if (**max_body < 0 || size_t(**max_body) > kMaxBodyLimit) {
-      return make_error(Errc::invalid_argument,
-                        fmt::format("max_body_bytes must be 0-{} (0: the server's limit)",
-                                    kMaxBodyLimit));
+      return make_error(
+          Errc::invalid_argument,
+          fmt::format("max_body_bytes must be 0-{} (0: the server's limit)", kMaxBodyLimit));
     }
     r->max_body_bytes = static_cast<size_t>(**max_body);
   }

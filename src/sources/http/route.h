@@ -40,7 +40,7 @@ struct Route {
   std::optional<CorsPolicy> cors;
   size_t max_body_bytes = 0;  // 0: the server's request limit
   RouteAuth auth;
-  bool async = false;  // answer 202 and invoke asynchronously
+  bool async = false;     // answer 202 and invoke asynchronously
   std::string route_key;  // "GET /orders/{id}", as the 2.0 event's routeKey
 
   // Parses a request body. `function` and `path` are required; `method` defaults to ANY and

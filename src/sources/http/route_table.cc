@@ -21,7 +21,8 @@ RouteTable::~RouteTable() = default;
 Result<std::shared_ptr<const RouteTable>> RouteTable::build(
     std::vector<std::shared_ptr<const Route>> routes) {
   auto table = std::make_shared<RouteTable>();
-  std::sort(routes.begin(), routes.end(), [](const auto& a, const auto& b) { return a->id < b->id; });
+  std::sort(routes.begin(), routes.end(),
+            [](const auto& a, const auto& b) { return a->id < b->id; });
   for (const auto& r : routes) {
     Node* node = table->root_.get();
     for (const auto& seg : r->path.segments()) {
@@ -104,7 +105,8 @@ bool walk(const NodeT& node, size_t i, Search& s) {
 
 }  // namespace
 
-RouteMatch RouteTable::match(std::string_view method, const std::vector<std::string>& segments) const {
+RouteMatch RouteTable::match(std::string_view method,
+                             const std::vector<std::string>& segments) const {
   Search s{method, segments, nullptr, {}};
   RouteMatch m;
   if (!walk(*root_, 0, s)) {

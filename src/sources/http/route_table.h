@@ -22,9 +22,9 @@ namespace eddy::sources::http {
 struct RouteMatch {
   enum class Outcome { found, not_found, method_not_allowed };
   Outcome outcome = Outcome::not_found;
-  std::shared_ptr<const Route> route;                        // found
-  std::vector<std::pair<std::string, std::string>> params;   // found: name -> decoded value
-  std::vector<std::string> allowed;                          // method_not_allowed, sorted
+  std::shared_ptr<const Route> route;                       // found
+  std::vector<std::pair<std::string, std::string>> params;  // found: name -> decoded value
+  std::vector<std::string> allowed;                         // method_not_allowed, sorted
 };
 
 class RouteTable {

@@ -1,7 +1,7 @@
 #include "sources/http/route_table.h"
 
-#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
 
 namespace eddy::sources::http {
 namespace {
@@ -57,8 +57,9 @@ TEST(RouteTest, DefaultsAndRouteKey) {
   EXPECT_EQ((*r)->method, "ANY");
   EXPECT_EQ((*r)->payload_version, PayloadVersion::v2);
   EXPECT_EQ((*r)->route_key, "ANY /a/{b}");
-  auto g = Route::parse("r", json::object{{"method", "get"}, {"path", "/a"}, {"function", "f"},
-                                          {"payload_version", "1.0"}});
+  auto g = Route::parse(
+      "r", json::object{
+               {"method", "get"}, {"path", "/a"}, {"function", "f"}, {"payload_version", "1.0"}});
   ASSERT_TRUE(g.ok());
   EXPECT_EQ((*g)->method, "GET");
   EXPECT_EQ((*g)->payload_version, PayloadVersion::v1);
@@ -66,7 +67,8 @@ TEST(RouteTest, DefaultsAndRouteKey) {
   EXPECT_FALSE(Route::parse("r", json::object{{"path", "/a"}, {"function", "f"}, {"x", 1}}).ok());
   EXPECT_FALSE(Route::parse("bad id", json::object{{"path", "/a"}, {"function", "f"}}).ok());
   EXPECT_FALSE(
-      Route::parse("r", json::object{{"path", "/a"}, {"function", "f"}, {"payload_version", "3"}}).ok());
+      Route::parse("r", json::object{{"path", "/a"}, {"function", "f"}, {"payload_version", "3"}})
+          .ok());
 }
 
 TEST(RouteTableTest, LiteralBeatsParameterBeatsGreedy) {
@@ -92,7 +94,8 @@ TEST(RouteTableTest, LiteralBeatsParameterBeatsGreedy) {
 }
 
 TEST(RouteTableTest, SpecificityIsDecidedFromTheLeft) {
-  auto table = RouteTable::build({route("a", "GET", "/{x}/literal"), route("b", "GET", "/users/{y}")});
+  auto table =
+      RouteTable::build({route("a", "GET", "/{x}/literal"), route("b", "GET", "/users/{y}")});
   ASSERT_TRUE(table.ok());
   // "users" is a literal in b's first segment, so b wins although a has a literal later.
   EXPECT_EQ((*table)->match("GET", segs({"users", "literal"})).route->id, "b");
@@ -100,7 +103,8 @@ TEST(RouteTableTest, SpecificityIsDecidedFromTheLeft) {
 }
 
 TEST(RouteTableTest, BacktracksWhenTheLiteralBranchDeadEnds) {
-  auto table = RouteTable::build({route("deep", "GET", "/a/b/c"), route("param", "GET", "/a/{x}/d")});
+  auto table =
+      RouteTable::build({route("deep", "GET", "/a/b/c"), route("param", "GET", "/a/{x}/d")});
   ASSERT_TRUE(table.ok());
   auto m = (*table)->match("GET", segs({"a", "b", "d"}));
   ASSERT_EQ(m.outcome, RouteMatch::Outcome::found);
@@ -109,9 +113,9 @@ TEST(RouteTableTest, BacktracksWhenTheLiteralBranchDeadEnds) {
 }
 
 TEST(RouteTableTest, ExactMethodBeatsAnyAndOtherMethodsAre405) {
-  auto table = RouteTable::build({route("get", "GET", "/orders/{id}"),
-                                  route("del", "DELETE", "/orders/{id}"),
-                                  route("any", "ANY", "/things")});
+  auto table =
+      RouteTable::build({route("get", "GET", "/orders/{id}"),
+                         route("del", "DELETE", "/orders/{id}"), route("any", "ANY", "/things")});
   ASSERT_TRUE(table.ok());
   EXPECT_EQ((*table)->match("GET", segs({"orders", "1"})).route->id, "get");
   auto m = (*table)->match("POST", segs({"orders", "1"}));
@@ -124,7 +128,8 @@ TEST(RouteTableTest, ExactMethodBeatsAnyAndOtherMethodsAre405) {
 
 TEST(RouteTableTest, MethodSpecificGreedyBeatsALessSpecificMethodMismatch) {
   // POST /a/b exists only for POST; a GET falls through to the greedy GET route.
-  auto table = RouteTable::build({route("post", "POST", "/a/b"), route("proxy", "GET", "/a/{proxy+}")});
+  auto table =
+      RouteTable::build({route("post", "POST", "/a/b"), route("proxy", "GET", "/a/{proxy+}")});
   ASSERT_TRUE(table.ok());
   EXPECT_EQ((*table)->match("GET", segs({"a", "b"})).route->id, "proxy");
   EXPECT_EQ((*table)->match("POST", segs({"a", "b"})).route->id, "post");
@@ -133,7 +138,8 @@ TEST(RouteTableTest, MethodSpecificGreedyBeatsALessSpecificMethodMismatch) {
 }
 
 TEST(RouteTableTest, GreedyNeedsAtLeastOneSegmentAndParamsNoEmptyOne) {
-  auto table = RouteTable::build({route("proxy", "ANY", "/{proxy+}"), route("p", "GET", "/x/{id}/y")});
+  auto table =
+      RouteTable::build({route("proxy", "ANY", "/{proxy+}"), route("p", "GET", "/x/{id}/y")});
   ASSERT_TRUE(table.ok());
   EXPECT_EQ((*table)->match("GET", segs({})).outcome, RouteMatch::Outcome::not_found);
   EXPECT_EQ((*table)->match("GET", segs({"x", "", "y"})).route->id, "proxy");
@@ -142,10 +148,13 @@ TEST(RouteTableTest, GreedyNeedsAtLeastOneSegmentAndParamsNoEmptyOne) {
 }
 
 TEST(RouteTableTest, RoutesThatMatchTheSameRequestsConflict) {
-  auto table = RouteTable::build({route("a", "GET", "/orders/{id}"), route("b", "GET", "/orders/{oid}")});
+  auto table =
+      RouteTable::build({route("a", "GET", "/orders/{id}"), route("b", "GET", "/orders/{oid}")});
   ASSERT_FALSE(table.ok());
   EXPECT_EQ(table.error().code, Errc::conflict);
-  EXPECT_TRUE(RouteTable::build({route("a", "GET", "/orders/{id}"), route("b", "ANY", "/orders/{oid}")}).ok());
+  EXPECT_TRUE(
+      RouteTable::build({route("a", "GET", "/orders/{id}"), route("b", "ANY", "/orders/{oid}")})
+          .ok());
 }
 
 TEST(RouteTableTest, LiteralsAreCaseSensitive) {

@@ -1,9 +1,9 @@
 #include "sources/http/routes.h"
 
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <algorithm>
 
@@ -27,7 +27,8 @@ Status RouteManager::open_all() {
   std::vector<std::shared_ptr<const Route>> routes;
   for (const auto& row : *rows) {
     auto spec = parse_json_object(row.spec);
-    auto route = spec ? Route::parse(row.name, *spec) : Result<std::shared_ptr<const Route>>(spec.error());
+    auto route =
+        spec ? Route::parse(row.name, *spec) : Result<std::shared_ptr<const Route>>(spec.error());
     if (!route) {
       // A spec this version cannot read is skipped, not fatal: the rest still serve.
       spdlog::error("route '{}' in the catalog is invalid and is not served: {}", row.name,

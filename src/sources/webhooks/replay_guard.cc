@@ -39,8 +39,8 @@ ReplayGuard::Claim ReplayGuard::claim(std::string_view hook, std::string_view id
   return Claim::duplicate;
 }
 
-void ReplayGuard::settle(std::string_view hook, std::string_view id, bool accepted,
-                         int64_t now_ms, int64_t window_ms) {
+void ReplayGuard::settle(std::string_view hook, std::string_view id, bool accepted, int64_t now_ms,
+                         int64_t window_ms) {
   std::lock_guard lock(mu_);
   auto it = entries_.find(key(hook, id));
   if (it == entries_.end() || it->second != kInFlight) return;

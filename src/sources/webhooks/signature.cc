@@ -1,8 +1,8 @@
 #include "sources/webhooks/signature.h"
 
+#include <fmt/format.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
-#include <fmt/format.h>
 
 #include <charconv>
 #include <optional>
@@ -18,7 +18,9 @@ namespace {
 constexpr std::string_view kRedacted = "<redacted>";
 constexpr int64_t kMaxTolerance = 7 * 86400;
 
-Error bad(std::string message) { return make_error(Errc::invalid_argument, std::move(message)); }
+Error bad(std::string message) {
+  return make_error(Errc::invalid_argument, std::move(message));
+}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -36,14 +38,16 @@ std::optional<int64_t> parse_int(std::string_view s) {
 Status check_timestamp(int64_t ts, int64_t now_s, int64_t tolerance_s) {
   int64_t age = now_s - ts;
   if (age > tolerance_s) {
-    return bad(fmt::format("the signed timestamp is {} s old, beyond the {} s tolerance "
-                           "(a stale or replayed delivery)",
-                           age, tolerance_s));
+    return bad(
+        fmt::format("the signed timestamp is {} s old, beyond the {} s tolerance "
+                    "(a stale or replayed delivery)",
+                    age, tolerance_s));
   }
   if (-age > tolerance_s) {
-    return bad(fmt::format("the signed timestamp is {} s in the future, beyond the {} s "
-                           "tolerance; check the sender's clock",
-                           -age, tolerance_s));
+    return bad(
+        fmt::format("the signed timestamp is {} s in the future, beyond the {} s "
+                    "tolerance; check the sender's clock",
+                    -age, tolerance_s));
   }
   return {};
 }
@@ -96,7 +100,8 @@ Result<Delivery> verify_stripe(const VerifyConfig& c, const HeaderLookup& header
   auto v = json::parse(body, ec);
   if (!ec && v.is_object()) {
     const auto& o = v.as_object();
-    if (auto it = o.find("id"); it != o.end() && it->value().is_string()) d.id = it->value().as_string();
+    if (auto it = o.find("id"); it != o.end() && it->value().is_string())
+      d.id = it->value().as_string();
     if (auto it = o.find("type"); it != o.end() && it->value().is_string()) {
       d.type = it->value().as_string();
     }
@@ -131,7 +136,8 @@ Result<Delivery> verify_hmac(const VerifyConfig& c, const HeaderLookup& headers,
   if (!c.timestamp_header.empty()) {
     ts_text = trim(headers(c.timestamp_header));
     auto ts = parse_int(ts_text);
-    if (!ts) return bad(fmt::format("missing or malformed {} header (unix seconds)", c.timestamp_header));
+    if (!ts)
+      return bad(fmt::format("missing or malformed {} header (unix seconds)", c.timestamp_header));
     if (auto s = check_timestamp(*ts, now_s, c.tolerance_s); !s) return std::move(s).error();
     d.timestamp_s = *ts;
   }
@@ -200,9 +206,8 @@ Result<VerifyConfig> VerifyConfig::parse(const json::value& v) {
   }
   std::initializer_list<std::string_view> common = {"scheme", "secret", "secrets", "tolerance_s"};
   std::initializer_list<std::string_view> hmac_fields = {
-      "scheme",         "secret",    "secrets",          "tolerance_s", "header",
-      "algorithm",      "encoding",  "prefix",           "timestamp_header", "id_header",
-      "signed_payload"};
+      "scheme",   "secret", "secrets",          "tolerance_s", "header",        "algorithm",
+      "encoding", "prefix", "timestamp_header", "id_header",   "signed_payload"};
   if (auto st = reject_unknown_fields(o, c.scheme == Scheme::hmac ? hmac_fields : common); !st) {
     return bad("verify: " + st.error().message);
   }
@@ -221,7 +226,8 @@ Result<VerifyConfig> VerifyConfig::parse(const json::value& v) {
     return bad("verify needs the signing 'secret' (or 'secrets' while rotating)");
   }
   for (const auto& sec : c.secrets) {
-    if (sec.empty() || sec == kRedacted) return bad("verify: every secret must be a non-empty string");
+    if (sec.empty() || sec == kRedacted)
+      return bad("verify: every secret must be a non-empty string");
   }
   auto tol = get_int(o, "tolerance_s");
   if (!tol) return bad("verify." + tol.error().message);
@@ -288,7 +294,9 @@ json::value VerifyConfig::to_json(bool redact) const {
   o["tolerance_s"] = tolerance_s;
   if (scheme == Scheme::hmac) {
     o["header"] = header;
-    o["algorithm"] = algorithm == Digest::sha1 ? "sha1" : algorithm == Digest::sha512 ? "sha512" : "sha256";
+    o["algorithm"] = algorithm == Digest::sha1     ? "sha1"
+                     : algorithm == Digest::sha512 ? "sha512"
+                                                   : "sha256";
     o["encoding"] = encoding == Encoding::hex ? "hex" : "base64";
     o["prefix"] = prefix;
     if (!timestamp_header.empty()) o["timestamp_header"] = timestamp_header;

@@ -36,13 +36,13 @@ struct VerifyConfig {
   std::vector<std::string> secrets;  // any one may match
   int64_t tolerance_s = 300;         // timestamp window, and the replay window
   // hmac only:
-  std::string header;                // where the signature is
+  std::string header;  // where the signature is
   Digest algorithm = Digest::sha256;
   Encoding encoding = Encoding::hex;
-  std::string prefix;                // before each signature, e.g. "sha256="
-  std::string timestamp_header;      // "" = no timestamp
-  std::string id_header;             // "" = no delivery id (no replay detection)
-  std::string signed_payload;        // template of {body} {timestamp} {id}
+  std::string prefix;            // before each signature, e.g. "sha256="
+  std::string timestamp_header;  // "" = no timestamp
+  std::string id_header;         // "" = no delivery id (no replay detection)
+  std::string signed_payload;    // template of {body} {timestamp} {id}
 
   // {"scheme":"stripe"|"github"|"hmac","secret":S | "secrets":[S...],"tolerance_s":N, and
   // for hmac "header","algorithm":"sha1|sha256|sha512","encoding":"hex|base64","prefix",
@@ -57,8 +57,8 @@ using HeaderLookup = std::function<std::string_view(std::string_view name)>;
 
 // What a verified delivery says about itself.
 struct Delivery {
-  std::string id;    // the provider's event or delivery id; "" when the scheme has none
-  std::string type;  // the provider's event type; "" when none
+  std::string id;           // the provider's event or delivery id; "" when the scheme has none
+  std::string type;         // the provider's event type; "" when none
   int64_t timestamp_s = 0;  // the signed timestamp; 0 when none
 };
 

@@ -1,7 +1,7 @@
 #include "sources/webhooks/signature.h"
 
-#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
 
 #include <map>
 
@@ -51,11 +51,14 @@ TEST(StripeSignatureTest, AnyOfSeveralV1ValuesAndAnyOfSeveralSecrets) {
   std::string good = "v1=" + std::string(kStripeSig);
   std::string other = "v1=" + std::string(64, 'a');
   auto c = config(R"({"scheme":"stripe","secret":"whsec_test_secret"})");
-  EXPECT_TRUE(verify(c, headers({{"Stripe-Signature", "t=1700000000," + other + "," + good + ",v0=ff"}}),
-                     kStripeBody, kT)
-                  .ok());
+  EXPECT_TRUE(
+      verify(c, headers({{"Stripe-Signature", "t=1700000000," + other + "," + good + ",v0=ff"}}),
+             kStripeBody, kT)
+          .ok());
   auto rotated = config(R"({"scheme":"stripe","secrets":["whsec_new","whsec_test_secret"]})");
-  EXPECT_TRUE(verify(rotated, headers({{"Stripe-Signature", "t=1700000000," + good}}), kStripeBody, kT).ok());
+  EXPECT_TRUE(
+      verify(rotated, headers({{"Stripe-Signature", "t=1700000000," + good}}), kStripeBody, kT)
+          .ok());
 }
 
 TEST(StripeSignatureTest, RefusesTamperingStaleAndFutureTimestampsAndMalformedHeaders) {
@@ -65,17 +68,22 @@ TEST(StripeSignatureTest, RefusesTamperingStaleAndFutureTimestampsAndMalformedHe
   std::string body(kStripeBody);
   body.back() = ' ';
   EXPECT_FALSE(verify(c, h, body, kT).ok());
-  EXPECT_FALSE(verify(c, h, kStripeBody, kT + 301).ok());   // stale: beyond 300 s
+  EXPECT_FALSE(verify(c, h, kStripeBody, kT + 301).ok());  // stale: beyond 300 s
   EXPECT_TRUE(verify(c, h, kStripeBody, kT + 300).ok());
-  EXPECT_FALSE(verify(c, h, kStripeBody, kT - 301).ok());   // from the future
+  EXPECT_FALSE(verify(c, h, kStripeBody, kT - 301).ok());  // from the future
   auto wrong = config(R"({"scheme":"stripe","secret":"whsec_other"})");
   EXPECT_FALSE(verify(wrong, h, kStripeBody, kT).ok());
-  for (const char* bad : {"", "v1=abc", "t=1700000000", "t=x,v1=" "22d8", "garbage"}) {
+  for (const char* bad : {"", "v1=abc", "t=1700000000",
+                          "t=x,v1="
+                          "22d8",
+                          "garbage"}) {
     EXPECT_FALSE(verify(c, headers({{"Stripe-Signature", bad}}), kStripeBody, kT).ok()) << bad;
   }
   // A signature for another timestamp does not carry over to this one.
-  EXPECT_FALSE(verify(c, headers({{"Stripe-Signature", "t=1700000001,v1=" + std::string(kStripeSig)}}),
-                      kStripeBody, kT).ok());
+  EXPECT_FALSE(verify(c,
+                      headers({{"Stripe-Signature", "t=1700000001,v1=" + std::string(kStripeSig)}}),
+                      kStripeBody, kT)
+                   .ok());
   auto tight = config(R"({"scheme":"stripe","secret":"whsec_test_secret","tolerance_s":5})");
   EXPECT_FALSE(verify(tight, h, kStripeBody, kT + 6).ok());
 }
@@ -100,41 +108,43 @@ TEST(HmacSignatureTest, SlackStyleTemplateWithTimestamp) {
   auto c = config(R"({"scheme":"hmac","secret":"slack_secret","header":"X-Slack-Signature",
       "prefix":"v0=","timestamp_header":"X-Slack-Request-Timestamp",
       "signed_payload":"v0:{timestamp}:{body}"})");
-  auto h = headers({{"X-Slack-Signature",
-                     "v0=f4f363b55b437d6da62b856ebbffcfdc017ea45d0b8f5e33087de05ac3c33d81"},
-                    {"X-Slack-Request-Timestamp", "1700000000"}});
+  auto h = headers(
+      {{"X-Slack-Signature", "v0=f4f363b55b437d6da62b856ebbffcfdc017ea45d0b8f5e33087de05ac3c33d81"},
+       {"X-Slack-Request-Timestamp", "1700000000"}});
   EXPECT_TRUE(verify(c, h, "token=abc&team_id=T1", kT).ok());
   EXPECT_FALSE(verify(c, h, "token=abc&team_id=T2", kT).ok());
   EXPECT_FALSE(verify(c, h, "token=abc&team_id=T1", kT + 1000).ok());
-  EXPECT_FALSE(verify(c, headers({{"X-Slack-Signature", "v0=f4f3"}}), "token=abc&team_id=T1", kT).ok());
+  EXPECT_FALSE(
+      verify(c, headers({{"X-Slack-Signature", "v0=f4f3"}}), "token=abc&team_id=T1", kT).ok());
 }
 
 TEST(HmacSignatureTest, Base64Sha1AndHexSha512) {
   auto sha1 = config(R"({"scheme":"hmac","secret":"k3y","header":"X-Sig","algorithm":"sha1",
                          "encoding":"base64","id_header":"X-Id"})");
-  auto d = verify(sha1, headers({{"X-Sig", "4Q3Ul+IU08Eklu9KIVp5Uy4yTio="}, {"X-Id", "d-1"}}), "payload", kT);
+  auto d = verify(sha1, headers({{"X-Sig", "4Q3Ul+IU08Eklu9KIVp5Uy4yTio="}, {"X-Id", "d-1"}}),
+                  "payload", kT);
   ASSERT_TRUE(d.ok()) << d.error().message;
   EXPECT_EQ(d->id, "d-1");
   auto sha512 = config(R"({"scheme":"hmac","secret":"k3y","header":"X-Sig","algorithm":"sha512"})");
-  EXPECT_TRUE(verify(sha512,
-                     headers({{"X-Sig",
-                               "bogus 26e49ff37676cb0db9a8328b0ed24cb028616db675e7330beb6f59eb15890ca4"
-                               "dfeb32bdbef5d672200b0742e584364daf2b3754280c92e3267f2c9cc73ffe40"}}),
-                     "payload", kT)
-                  .ok());
+  EXPECT_TRUE(
+      verify(sha512,
+             headers({{"X-Sig",
+                       "bogus 26e49ff37676cb0db9a8328b0ed24cb028616db675e7330beb6f59eb15890ca4"
+                       "dfeb32bdbef5d672200b0742e584364daf2b3754280c92e3267f2c9cc73ffe40"}}),
+             "payload", kT)
+          .ok());
   EXPECT_FALSE(verify(sha512, headers({{"X-Sig", "26e49ff3"}}), "payload", kT).ok());
 }
 
 TEST(VerifyConfigTest, RefusesIncompleteConfigs) {
-  for (const char* bad : {R"({"scheme":"stripe"})", R"({"scheme":"paypal","secret":"s"})",
-                          R"({"scheme":"stripe","secret":""})",
-                          R"({"scheme":"stripe","secret":"s","tolerance_s":0})",
-                          R"({"scheme":"stripe","secret":"s","header":"X"})",
-                          R"({"scheme":"hmac","secret":"s"})",
-                          R"({"scheme":"hmac","secret":"s","header":"X","algorithm":"md5"})",
-                          R"({"scheme":"hmac","secret":"s","header":"X","signed_payload":"{timestamp}"})",
-                          R"({"scheme":"hmac","secret":"s","header":"X","signed_payload":"{timestamp}.{body}"})",
-                          R"({"scheme":"github","secret":"<redacted>"})"}) {
+  for (const char* bad :
+       {R"({"scheme":"stripe"})", R"({"scheme":"paypal","secret":"s"})",
+        R"({"scheme":"stripe","secret":""})", R"({"scheme":"stripe","secret":"s","tolerance_s":0})",
+        R"({"scheme":"stripe","secret":"s","header":"X"})", R"({"scheme":"hmac","secret":"s"})",
+        R"({"scheme":"hmac","secret":"s","header":"X","algorithm":"md5"})",
+        R"({"scheme":"hmac","secret":"s","header":"X","signed_payload":"{timestamp}"})",
+        R"({"scheme":"hmac","secret":"s","header":"X","signed_payload":"{timestamp}.{body}"})",
+        R"({"scheme":"github","secret":"<redacted>"})"}) {
     EXPECT_FALSE(VerifyConfig::parse(json::parse(bad)).ok()) << bad;
   }
 }

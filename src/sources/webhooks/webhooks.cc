@@ -1,9 +1,9 @@
 #include "sources/webhooks/webhooks.h"
 
-#include <boost/json/serialize.hpp>
-#include <boost/json/value.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -24,14 +24,15 @@ constexpr size_t kScanBatch = 1000;
 constexpr size_t kScanBytes = 4u << 20;
 
 Status validate_name(std::string_view name) {
-  bool ok = !name.empty() && name.size() <= 200 && name != "." && name != ".." &&
-            std::all_of(name.begin(), name.end(), [](char c) {
-              return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
-            });
+  bool ok =
+      !name.empty() && name.size() <= 200 && name != "." && name != ".." &&
+      std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+      });
   if (!ok) {
-    return make_error(Errc::invalid_argument,
-                      fmt::format("webhook name '{}' must be 1-200 characters of A-Z a-z 0-9 . _ -",
-                                  name));
+    return make_error(
+        Errc::invalid_argument,
+        fmt::format("webhook name '{}' must be 1-200 characters of A-Z a-z 0-9 . _ -", name));
   }
   return {};
 }
@@ -51,7 +52,8 @@ std::string ce_header_value(std::string_view v) {
 
 }  // namespace
 
-Result<std::shared_ptr<const Webhook>> Webhook::parse(std::string_view name, const json::object& body) {
+Result<std::shared_ptr<const Webhook>> Webhook::parse(std::string_view name,
+                                                      const json::object& body) {
   if (auto s = validate_name(name); !s) return std::move(s).error();
   if (auto s = reject_unknown_fields(body, {"verify", "target", "payload_version"}); !s) {
     return std::move(s).error();
@@ -60,9 +62,10 @@ Result<std::shared_ptr<const Webhook>> Webhook::parse(std::string_view name, con
   h->name = std::string(name);
   auto vit = body.find("verify");
   if (vit == body.end() || vit->value().is_null()) {
-    return make_error(Errc::invalid_argument,
-                      "'verify' is required: {\"scheme\":\"stripe\"|\"github\"|\"hmac\",\"secret\":...}; "
-                      "eddy never accepts unverified webhooks");
+    return make_error(
+        Errc::invalid_argument,
+        "'verify' is required: {\"scheme\":\"stripe\"|\"github\"|\"hmac\",\"secret\":...}; "
+        "eddy never accepts unverified webhooks");
   }
   auto verify = VerifyConfig::parse(vit->value());
   if (!verify) return std::move(verify).error();
@@ -93,11 +96,11 @@ Result<std::shared_ptr<const Webhook>> Webhook::parse(std::string_view name, con
 }
 
 json::object Webhook::to_json(bool redact) const {
-  json::object o{{"name", name},
-                 {"verify", verify.to_json(redact)},
-                 {"target", json::object{{target_kind == TargetKind::topic ? "topic" : "function",
-                                          target}}},
-                 {"url", "/hooks/" + name}};
+  json::object o{
+      {"name", name},
+      {"verify", verify.to_json(redact)},
+      {"target", json::object{{target_kind == TargetKind::topic ? "topic" : "function", target}}},
+      {"url", "/hooks/" + name}};
   if (target_kind == TargetKind::function) {
     o["payload_version"] = http::payload_version_name(payload_version);
   }
@@ -109,7 +112,8 @@ Result<events::Event> delivery_event(const Webhook& hook, const Delivery& delive
                                      int64_t now_ms, const events::Limits& limits) {
   std::string id = ce_header_value(delivery.id.empty() ? events::new_event_id() : delivery.id);
   std::string source = ce_header_value(hook.source());
-  std::string type = ce_header_value(delivery.type.empty() ? std::string("eddy.webhook") : delivery.type);
+  std::string type =
+      ce_header_value(delivery.type.empty() ? std::string("eddy.webhook") : delivery.type);
   std::string time = format_rfc3339_ms(now_ms);
   events::Header headers[] = {{"ce-specversion", "1.0"},
                               {"ce-id", id},
@@ -166,7 +170,9 @@ void WebhookManager::rebuild_replays(const Webhook& hook) {
       offset = r->next_offset;
     }
   }
-  if (seen) spdlog::info("webhook '{}': {} recent deliveries remembered for replay detection", hook.name, seen);
+  if (seen)
+    spdlog::info("webhook '{}': {} recent deliveries remembered for replay detection", hook.name,
+                 seen);
 }
 
 Result<std::pair<json::object, bool>> WebhookManager::put(std::string_view name,
@@ -212,7 +218,8 @@ json::array WebhookManager::list() const {
 
 Status WebhookManager::remove(std::string_view name) {
   std::lock_guard admin(admin_mu_);
-  if (!find(name)) return make_error(Errc::not_found, fmt::format("webhook '{}' does not exist", name));
+  if (!find(name))
+    return make_error(Errc::not_found, fmt::format("webhook '{}' does not exist", name));
   if (auto s = catalog_.remove(kKind, name); !s) return s;
   {
     std::lock_guard lock(mu_);

@@ -46,7 +46,7 @@ struct Webhook {
   std::string name;
   VerifyConfig verify;
   TargetKind target_kind = TargetKind::topic;
-  std::string target;  // topic or function name
+  std::string target;                                               // topic or function name
   http::PayloadVersion payload_version = http::PayloadVersion::v2;  // function targets
 
   // Errors are invalid_argument naming the field.
