@@ -26,14 +26,8 @@ asio::awaitable<Result<functions::InvokeResult>> invoke_sync(Context& ctx, const
 
 }  // namespace
 
-std::string source_ip(const Context& ctx, const Request& req) {
-  std::string_view xff = header(req, "x-forwarded-for");
-  if (!xff.empty()) {
-    std::string_view first = xff.substr(0, xff.find(','));
-    while (!first.empty() && first.front() == ' ') first.remove_prefix(1);
-    while (!first.empty() && first.back() == ' ') first.remove_suffix(1);
-    return std::string(first);
-  }
+std::string source_ip(const Context& ctx, const Request&) {
+  // X-Forwarded-For is not trusted: any client can send one. It stays in the headers.
   std::string_view listen = ctx.options.listen;
   std::string_view host = listen.substr(0, listen.rfind(':'));
   if (host.starts_with("127.") || host == "localhost") return "127.0.0.1";

@@ -17,8 +17,8 @@ namespace eddy::gateway {
 // word (for the codes Errc has no entry for: unauthorized, function_error, timeout, ...).
 Response coded_error(http::status status, std::string_view code, std::string_view message);
 
-// The client's address as far as eddy can know it: the first X-Forwarded-For hop when a
-// proxy sent one; on a loopback listener the peer is loopback; otherwise "" (unknown).
+// The client's address as far as eddy knows it: on a loopback listener the peer is
+// loopback; otherwise "" (the listener does not pass the peer address to handlers yet).
 std::string source_ip(const Context& ctx, const Request& req);
 
 // The request as the proxy event builders read it. Views into `req`, `source` and
