@@ -68,10 +68,15 @@ bool is_reserved_segment(std::string_view s) {
 
 Result<std::shared_ptr<const Route>> Route::parse(std::string_view id, const json::object& body) {
   if (auto s = validate_route_id(id); !s) return std::move(s).error();
-  if (auto s = reject_unknown_fields(body, {"method", "path", "function", "payload_version", "cors",
-                                            "max_body_bytes", "auth", "async"});
+  if (auto s = reject_unknown_fields(body, {"id", "method", "path", "function", "payload_version",
+                                            "cors", "max_body_bytes", "auth", "async"});
       !s) {
     return std::move(s).error();
+  }
+  // A description read back with GET carries its id; it may be PUT again as it is.
+  if (auto given = get_string(body, "id"); !given || (*given && **given != id)) {
+    return make_error(Errc::invalid_argument,
+                      fmt::format("'id' in the body must be the route id in the path, '{}'", id));
   }
   auto r = std::make_shared<Route>();
   r->id = std::string(id);

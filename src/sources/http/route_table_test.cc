@@ -66,6 +66,11 @@ TEST(RouteTest, DefaultsAndRouteKey) {
   EXPECT_FALSE(Route::parse("r", json::object{{"path", "/a"}}).ok());
   EXPECT_FALSE(Route::parse("r", json::object{{"path", "/a"}, {"function", "f"}, {"x", 1}}).ok());
   EXPECT_FALSE(Route::parse("bad id", json::object{{"path", "/a"}, {"function", "f"}}).ok());
+  // What GET shows can be PUT back; an id that contradicts the path cannot.
+  auto again = Route::parse("r", (*g)->to_json(true));
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ((*again)->route_key, "GET /a");
+  EXPECT_FALSE(Route::parse("other", (*g)->to_json(true)).ok());
   EXPECT_FALSE(
       Route::parse("r", json::object{{"path", "/a"}, {"function", "f"}, {"payload_version", "3"}})
           .ok());
