@@ -252,6 +252,16 @@ print(f"| eddy batch 100, interval:100 / JetStream 1 event/msg | {ratio('eddy_b1
 print(f"| eddy batch 100, always / JetStream 1 event/msg | {ratio('eddy_b100_always', 1)} |")
 print(f"| eddy batch 1, interval:100 / JetStream 1 event/msg | {ratio('eddy_b1_interval')} |")
 print(f"| eddy batch 1, always / JetStream 1 event/msg | {ratio('eddy_b1_always')} |")
+# The same comparison per CPU-second (server + client), which the load of a shared machine
+# distorts much less than events/s.
+def cpu_per_event(name):
+    a, b = med(name, "server_cpu_us_per_event"), med(name, "client_cpu_us_per_event")
+    return a + b if a is not None and b is not None else None
+js_cpu = cpu_per_event("js_1")
+for name, label in (("eddy_b100_interval", "eddy batch 100, interval:100"), ("eddy_b100_always", "eddy batch 100, always")):
+    c = cpu_per_event(name)
+    if c and js_cpu:
+        print(f"| {label} / JetStream 1 event/msg, events per CPU-second | {js_cpu / c:.2f}× |")
 b100 = med("eddy_b100_interval", "events_per_sec")
 js100 = med("js_100", "events_per_sec")
 if b100 and js100:
