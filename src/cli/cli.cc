@@ -232,11 +232,11 @@ int run(int argc, char** argv) {
   tail_cmd->add_option("--partition", tail_partition, "only this partition");
 
   BenchCommand bench = add_bench_command(app);
-  SubCommand sub = add_sub_command(app);
+  Command sub = add_sub_command(app);
   Command pattern = add_pattern_command(app);
   Command route = add_route_command(app);
   Command webhook = add_webhook_command(app);
-  FunctionCommand function = add_function_command(app);
+  Command function = add_function_command(app);
 
   try {
     app.parse(argc, argv);

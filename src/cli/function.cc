@@ -204,7 +204,7 @@ class Runner {
 
 }  // namespace
 
-FunctionCommand add_function_command(CLI::App& app) {
+Command add_function_command(CLI::App& app) {
   auto o = std::make_shared<Options>();
   auto* fn = app.add_subcommand("function", "Deploy, invoke and inspect functions");
   fn->require_subcommand(1);
@@ -244,7 +244,7 @@ FunctionCommand add_function_command(CLI::App& app) {
   usage->add_option("--price-million-requests", o->price_million_requests, "price of a million requests (default 0.20)");
   usage->add_flag("--json", o->as_json, "print one JSON object");
 
-  FunctionCommand cmd;
+  Command cmd;
   cmd.parsed = [fn, usage] { return fn->parsed() || usage->parsed(); };
   cmd.run = [=](const std::string& endpoint) -> int {
     Runner r(endpoint);

@@ -2,8 +2,7 @@
 // from the command line, as clients of /v1/functions and /v1/usage.
 #pragma once
 
-#include <functional>
-#include <string>
+#include "cli/command.h"
 
 namespace CLI {
 class App;
@@ -11,12 +10,7 @@ class App;
 
 namespace eddy::cli {
 
-struct FunctionCommand {
-  std::function<bool()> parsed;
-  std::function<int(const std::string& endpoint)> run;
-};
-
 // Adds the `function` and `usage` subcommands to `app`.
-FunctionCommand add_function_command(CLI::App& app);
+Command add_function_command(CLI::App& app);
 
 }  // namespace eddy::cli

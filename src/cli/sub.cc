@@ -160,7 +160,7 @@ int pull(Runner& r, const Options& o) {
 
 }  // namespace
 
-SubCommand add_sub_command(CLI::App& app) {
+Command add_sub_command(CLI::App& app) {
   auto* sub = app.add_subcommand("sub", "Create, inspect and consume subscriptions");
   sub->require_subcommand(1);
   auto o = std::make_shared<Options>();
@@ -210,7 +210,7 @@ SubCommand add_sub_command(CLI::App& app) {
   auto* redrive = sub->add_subcommand("redrive", "Deliver this subscription's dead letters again");
   redrive->add_option("name", o->name)->required();
 
-  SubCommand cmd;
+  Command cmd;
   cmd.parsed = [sub] { return sub->parsed(); };
   cmd.run = [=](const std::string& endpoint) -> int {
     Runner r(endpoint);

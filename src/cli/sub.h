@@ -2,8 +2,7 @@
 // command line, as clients of /v1/subscriptions.
 #pragma once
 
-#include <functional>
-#include <string>
+#include "cli/command.h"
 
 namespace CLI {
 class App;
@@ -11,12 +10,7 @@ class App;
 
 namespace eddy::cli {
 
-struct SubCommand {
-  std::function<bool()> parsed;
-  std::function<int(const std::string& endpoint)> run;
-};
-
 // Adds the `sub` subcommand and its verbs to `app`.
-SubCommand add_sub_command(CLI::App& app);
+Command add_sub_command(CLI::App& app);
 
 }  // namespace eddy::cli
