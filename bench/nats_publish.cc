@@ -63,14 +63,22 @@ int main(int argc, char** argv) {
     std::string_view a = argv[i];
     if (i + 1 >= argc) return usage("every option takes a value");
     const char* v = argv[++i];
-    if (a == "--url") o.url = v;
-    else if (a == "--payload-file") o.payload_file = v;
-    else if (a == "--stream") o.stream = v;
-    else if (a == "--messages") o.messages = std::atol(v);
-    else if (a == "--events-per-msg") o.events_per_msg = std::atol(v);
-    else if (a == "--max-pending") o.max_pending = std::atol(v);
-    else if (a == "--max-seconds") o.max_seconds = std::atof(v);
-    else return usage("unknown option");
+    if (a == "--url")
+      o.url = v;
+    else if (a == "--payload-file")
+      o.payload_file = v;
+    else if (a == "--stream")
+      o.stream = v;
+    else if (a == "--messages")
+      o.messages = std::atol(v);
+    else if (a == "--events-per-msg")
+      o.events_per_msg = std::atol(v);
+    else if (a == "--max-pending")
+      o.max_pending = std::atol(v);
+    else if (a == "--max-seconds")
+      o.max_seconds = std::atof(v);
+    else
+      return usage("unknown option");
   }
   if (o.payload_file.empty() || o.messages < 1 || o.events_per_msg < 1) {
     return usage("--payload-file is required; counts must be >= 1");
@@ -91,7 +99,8 @@ int main(int argc, char** argv) {
   jsOptions_Init(&jo);
   jo.PublishAsync.MaxPending = o.max_pending;
   jo.PublishAsync.ErrHandler = on_ack_error;
-  if (natsStatus s = natsConnection_JetStream(&js, nc, &jo); s != NATS_OK) return fail("jetstream", s);
+  if (natsStatus s = natsConnection_JetStream(&js, nc, &jo); s != NATS_OK)
+    return fail("jetstream", s);
 
   // File storage is the default; everything else stays at the server's defaults.
   jsStreamConfig cfg;
@@ -108,10 +117,12 @@ int main(int argc, char** argv) {
 
   using Clock = std::chrono::steady_clock;
   auto start = Clock::now();
-  auto stop = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.max_seconds));
+  auto stop = start + std::chrono::duration_cast<Clock::duration>(
+                          std::chrono::duration<double>(o.max_seconds));
   long sent = 0;
   for (; sent < o.messages; ++sent) {
-    natsStatus s = js_PublishAsync(js, o.stream.c_str(), payload.data(), static_cast<int>(payload.size()), nullptr);
+    natsStatus s = js_PublishAsync(js, o.stream.c_str(), payload.data(),
+                                   static_cast<int>(payload.size()), nullptr);
     if (s != NATS_OK) return fail("publish", s);
     if ((sent & 1023) == 0 && Clock::now() > stop) break;
   }
@@ -130,8 +141,7 @@ int main(int argc, char** argv) {
       "\"max_pending\":%ld,\"errors\":%ld,\"seconds\":%.3f,\"msgs_per_sec\":%.0f,"
       "\"events_per_sec\":%.0f,\"client_cpu_us_per_event\":%.2f}\n",
       sent, payload.size(), o.events_per_msg, o.max_pending, g_errors.load(), seconds,
-      static_cast<double>(sent) / seconds,
-      static_cast<double>(sent * o.events_per_msg) / seconds,
+      static_cast<double>(sent) / seconds, static_cast<double>(sent * o.events_per_msg) / seconds,
       cpu * 1e6 / static_cast<double>(sent * o.events_per_msg));
   jsCtx_Destroy(js);
   natsConnection_Destroy(nc);

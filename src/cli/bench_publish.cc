@@ -1,5 +1,13 @@
 #include "cli/bench_publish.h"
 
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -9,22 +17,14 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
-#include <fmt/format.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <cstring>
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -55,11 +55,14 @@ int64_t ns_between(BenchClock::time_point a, BenchClock::time_point b) {
 // Value of the percentile `p` (0..1) of sorted nanosecond samples, in microseconds.
 double percentile_us(const std::vector<int64_t>& sorted, double p) {
   if (sorted.empty()) return 0;
-  size_t i = std::min(sorted.size() - 1, static_cast<size_t>(p * static_cast<double>(sorted.size())));
+  size_t i =
+      std::min(sorted.size() - 1, static_cast<size_t>(p * static_cast<double>(sorted.size())));
   return static_cast<double>(sorted[i]) / 1000.0;
 }
 
-double round1(double v) { return std::round(v * 10) / 10; }
+double round1(double v) {
+  return std::round(v * 10) / 10;
+}
 
 // Resident set sizes of a process, in kB: VmRSS now and VmHWM (the peak).
 struct Rss {
@@ -88,7 +91,9 @@ double cpu_seconds(pid_t pid) {
   if (pid == 0) {
     rusage ru{};
     ::getrusage(RUSAGE_SELF, &ru);
-    auto tv = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+    auto tv = [](const timeval& t) {
+      return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+    };
     return tv(ru.ru_utime) + tv(ru.ru_stime);
   }
   std::ifstream in(fmt::format("/proc/{}/stat", pid));
@@ -110,7 +115,8 @@ class ServerProcess {
   static Result<std::unique_ptr<ServerProcess>> start(const std::string& fsync) {
     std::string tmpl = (std::filesystem::temp_directory_path() / "eddy-bench-XXXXXX").string();
     if (!::mkdtemp(tmpl.data())) {
-      return make_error(Errc::io_error, fmt::format("cannot create a temp dir: {}", std::strerror(errno)));
+      return make_error(Errc::io_error,
+                        fmt::format("cannot create a temp dir: {}", std::strerror(errno)));
     }
     auto server = std::unique_ptr<ServerProcess>(new ServerProcess(tmpl));
     if (auto s = server->spawn(fsync); !s) return std::move(s).error();
@@ -155,8 +161,8 @@ class ServerProcess {
   Status spawn(const std::string& fsync) {
     std::string data_dir = (dir_ / "data").string();
     std::string log = log_path().string();
-    std::vector<std::string> args = {"eddy", "serve", "--listen", "127.0.0.1:0", "--data-dir",
-                                     data_dir};
+    std::vector<std::string> args = {"eddy",        "serve",      "--listen",
+                                     "127.0.0.1:0", "--data-dir", data_dir};
     if (!fsync.empty()) {
       args.push_back("--fsync");
       args.push_back(fsync);
@@ -256,8 +262,9 @@ Result<BenchTarget> open_target(const BenchServerOptions& options, bool create_t
   }
   auto url = boost::urls::parse_uri(t.endpoint);
   if (!url || url->scheme() != "http" || url->host().empty()) {
-    return make_error(Errc::invalid_argument,
-                      fmt::format("endpoint '{}' must look like http://127.0.0.1:8400", t.endpoint));
+    return make_error(
+        Errc::invalid_argument,
+        fmt::format("endpoint '{}' must look like http://127.0.0.1:8400", t.endpoint));
   }
   t.host = url->host();
   t.port = url->has_port() ? std::string(url->port()) : "80";
@@ -265,7 +272,8 @@ Result<BenchTarget> open_target(const BenchServerOptions& options, bool create_t
   boost::system::error_code ec;
   auto resolved = tcp::resolver(io).resolve(t.host, t.port, ec);
   if (ec || resolved.empty()) {
-    return make_error(Errc::unavailable, fmt::format("cannot resolve {}: {}", t.endpoint, ec.message()));
+    return make_error(Errc::unavailable,
+                      fmt::format("cannot resolve {}: {}", t.endpoint, ec.message()));
   }
   t.address = resolved.begin()->endpoint();
   if (auto s = wait_healthy(t.endpoint); !s) return std::move(s).error();
@@ -278,8 +286,8 @@ Result<BenchTarget> open_target(const BenchServerOptions& options, bool create_t
     auto r = (*client)->request("PUT", "/v1/topics/" + options.topic, json::serialize(body));
     if (!r) return std::move(r).error();
     if (r->status >= 300) {
-      return make_error(Errc::unavailable,
-                        fmt::format("cannot create topic '{}': {}", options.topic, error_message(*r)));
+      return make_error(Errc::unavailable, fmt::format("cannot create topic '{}': {}",
+                                                       options.topic, error_message(*r)));
     }
   }
   return t;
@@ -325,11 +333,13 @@ Result<std::optional<ResponseHead>> parse_head(std::string_view buf) {
   size_t pos = h.find("\r\n");
   while (pos != std::string_view::npos && pos < h.size()) {
     size_t next = h.find("\r\n", pos + 2);
-    std::string_view line = h.substr(pos + 2, (next == std::string_view::npos ? h.size() : next) - pos - 2);
+    std::string_view line =
+        h.substr(pos + 2, (next == std::string_view::npos ? h.size() : next) - pos - 2);
     constexpr std::string_view kName = "content-length:";
     if (line.size() > kName.size() &&
-        std::equal(kName.begin(), kName.end(), line.begin(),
-                   [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); })) {
+        std::equal(kName.begin(), kName.end(), line.begin(), [](char a, char b) {
+          return a == std::tolower(static_cast<unsigned char>(b));
+        })) {
       std::string_view v = line.substr(kName.size());
       while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
       std::from_chars(v.data(), v.data() + v.size(), head.content_length);
@@ -412,9 +422,9 @@ class LoadConnection {
           plan_.limit_reached = true;
         }
       } else {
-        record_error(fmt::format("HTTP {}: {}", head_->status,
-                                 std::string_view(buf_.data() + head_->head_bytes,
-                                                  head_->content_length)));
+        record_error(
+            fmt::format("HTTP {}: {}", head_->status,
+                        std::string_view(buf_.data() + head_->head_bytes, head_->content_length)));
       }
     }
     if (done >= plan_.deadline || plan_.limit_reached) {
@@ -448,7 +458,8 @@ class LoadConnection {
 // The request body for a publish of `batch` events from connection `conn`.
 std::pair<std::string, std::string> publish_body(int batch, int data_bytes, int conn) {
   if (batch <= 1) {
-    return {"application/cloudevents+json", bench_event_json(data_bytes, fmt::format("c{}-0", conn))};
+    return {"application/cloudevents+json",
+            bench_event_json(data_bytes, fmt::format("c{}-0", conn))};
   }
   std::string body = "[";
   for (int i = 0; i < batch; ++i) {
@@ -487,7 +498,9 @@ class SyncConnection {
   bool done() const { return done_; }
   BenchClock::time_point done_at() const { return done_at_; }
   int status() const { return head_ ? head_->status : 0; }
-  std::string body() const { return std::string(buf_.data() + head_->head_bytes, head_->content_length); }
+  std::string body() const {
+    return std::string(buf_.data() + head_->head_bytes, head_->content_length);
+  }
 
   // Reads what one read returns (blocking if nothing is there yet); notes the time the
   // response became complete.
@@ -587,8 +600,8 @@ Result<json::object> bench_publish(const PublishBenchOptions& o) {
     auto [type, body] = publish_body(o.batch, o.data_bytes, c);
     request_bytes = body.size();
     size_t t = static_cast<size_t>(c % threads);
-    conns.push_back(std::make_unique<LoadConnection>(*ios[t], plan, stats[t],
-                                                     http_request(*target, "POST", path, type, body)));
+    conns.push_back(std::make_unique<LoadConnection>(
+        *ios[t], plan, stats[t], http_request(*target, "POST", path, type, body)));
   }
   auto t0 = BenchClock::now();
   plan.measure_start = t0 + std::chrono::milliseconds(o.warmup_ms);
@@ -603,7 +616,8 @@ Result<json::object> bench_publish(const PublishBenchOptions& o) {
     client_cpu0 = cpu_seconds(0);
   });
   std::vector<std::thread> workers;
-  for (int i = 1; i < threads; ++i) workers.emplace_back([&io = *ios[static_cast<size_t>(i)]] { io.run(); });
+  for (int i = 1; i < threads; ++i)
+    workers.emplace_back([&io = *ios[static_cast<size_t>(i)]] { io.run(); });
   ios[0]->run();
   for (auto& w : workers) w.join();
   double server_cpu = server_pid > 0 ? cpu_seconds(server_pid) - server_cpu0 : 0;
@@ -677,9 +691,11 @@ Result<json::object> bench_latency(const LatencyBenchOptions& o) {
   if (auto s = publisher.send(publish); !s) return std::move(s).error();
   if (auto s = publisher.receive(); !s) return std::move(s).error();
   if (publisher.status() != 200) {
-    return make_error(Errc::unavailable, fmt::format("publish: HTTP {}: {}", publisher.status(), publisher.body()));
+    return make_error(Errc::unavailable,
+                      fmt::format("publish: HTTP {}: {}", publisher.status(), publisher.body()));
   }
-  uint64_t next = json::parse(publisher.body()).at("results").at(0).at("offset").to_number<uint64_t>() + 1;
+  uint64_t next =
+      json::parse(publisher.body()).at("results").at(0).at("offset").to_number<uint64_t>() + 1;
 
   std::vector<int64_t> lat, ack;
   lat.reserve(static_cast<size_t>(o.samples));
@@ -688,7 +704,8 @@ Result<json::object> bench_latency(const LatencyBenchOptions& o) {
   for (int i = 0; i < o.samples + kLatencyWarmup; ++i) {
     std::string get = http_request(
         *target, "GET",
-        fmt::format("{}?partition=0&offset={}&limit=1&wait_ms={}", events_path, next, kReadWaitMs), "", "");
+        fmt::format("{}?partition=0&offset={}&limit=1&wait_ms={}", events_path, next, kReadWaitMs),
+        "", "");
     if (auto s = reader.send(get); !s) return std::move(s).error();
     // Give the server time to park the read, so the event is pushed to a waiting reader.
     if (o.park_us) std::this_thread::sleep_for(std::chrono::microseconds(o.park_us));
@@ -696,15 +713,18 @@ Result<json::object> bench_latency(const LatencyBenchOptions& o) {
     if (auto s = publisher.send(publish); !s) return std::move(s).error();
     if (auto s = receive_both(reader, publisher); !s) return std::move(s).error();
     if (reader.status() != 200) {
-      return make_error(Errc::unavailable, fmt::format("read: HTTP {}: {}", reader.status(), reader.body()));
+      return make_error(Errc::unavailable,
+                        fmt::format("read: HTTP {}: {}", reader.status(), reader.body()));
     }
     if (publisher.status() != 200) {
-      return make_error(Errc::unavailable, fmt::format("publish: HTTP {}: {}", publisher.status(), publisher.body()));
+      return make_error(Errc::unavailable,
+                        fmt::format("publish: HTTP {}: {}", publisher.status(), publisher.body()));
     }
     auto reply = json::parse(reader.body()).as_object();
     if (reply.at("events").as_array().empty()) {
-      return make_error(Errc::unavailable,
-                        fmt::format("the reader got no event within {} ms of its publish", kReadWaitMs));
+      return make_error(
+          Errc::unavailable,
+          fmt::format("the reader got no event within {} ms of its publish", kReadWaitMs));
     }
     next = reply.at("next_offset").to_number<uint64_t>();
     if (i < kLatencyWarmup) continue;

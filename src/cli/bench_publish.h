@@ -15,11 +15,11 @@ namespace eddy::cli {
 
 // Where the server comes from, shared by the three benchmarks.
 struct BenchServerOptions {
-  std::string endpoint;                // http://HOST:PORT; empty: start our own server
+  std::string endpoint;  // http://HOST:PORT; empty: start our own server
   // always | interval:MS | never: the own server's --fsync, or the topic's fsync on a
   // running server; empty: the server's default.
   std::string fsync;
-  std::string topic = "bench";         // created (or updated) before the run
+  std::string topic = "bench";  // created (or updated) before the run
 };
 
 struct PublishBenchOptions {
