@@ -9,6 +9,9 @@
 #include <utility>
 #include <vector>
 
+#include <boost/json/value.hpp>
+
+#include "common/json_util.h"
 #include "gateway/gateway.h"
 #include "gateway/http.h"
 
@@ -33,6 +36,34 @@ struct Context {
 
 // 405 naming the allowed methods.
 Response method_not_allowed(std::string_view allowed);
+
+// PUT (create 201 / update 200), GET and DELETE (204) of one named resource, for every
+// manager with `put(name, body) -> Result<pair<object, bool created>>`,
+// `describe(name) -> Result<object>` and `remove(name) -> Status`.
+template <class Manager>
+Response resource_reply(Manager& manager, const Request& req, std::string_view name) {
+  switch (req.method()) {
+    case http::verb::put: {
+      auto body = parse_json_object(req.body());
+      if (!body) return error_reply(body.error());
+      auto put = manager.put(name, *body);
+      if (!put) return error_reply(put.error());
+      return json_reply(put->second ? http::status::created : http::status::ok,
+                        boost::json::value(std::move(put->first)));
+    }
+    case http::verb::get: {
+      auto d = manager.describe(name);
+      if (!d) return error_reply(d.error());
+      return json_reply(http::status::ok, boost::json::value(std::move(*d)));
+    }
+    case http::verb::delete_: {
+      if (auto s = manager.remove(name); !s) return error_reply(s.error());
+      return Response{http::status::no_content, 11};
+    }
+    default:
+      return method_not_allowed("PUT, GET, DELETE");
+  }
+}
 
 // /v1/topics[/{topic}[/events]]
 boost::asio::awaitable<Response> handle_topics(Context& ctx, Request& req, const Target& t);

@@ -207,27 +207,7 @@ asio::awaitable<Response> handle_functions(Context& ctx, Request& req, const Tar
   }
   const std::string& name = seg[2];
   if (seg.size() == 3) {
-    switch (method) {
-      case http::verb::put: {
-        auto body = parse_json_object(req.body());
-        if (!body) co_return error_reply(body.error());
-        auto put = fm.put(name, *body);
-        if (!put) co_return error_reply(put.error());
-        co_return json_reply(put->second ? http::status::created : http::status::ok,
-                             json::value(std::move(put->first)));
-      }
-      case http::verb::get: {
-        auto d = fm.describe(name);
-        if (!d) co_return error_reply(d.error());
-        co_return json_reply(http::status::ok, json::value(std::move(*d)));
-      }
-      case http::verb::delete_: {
-        if (auto s = fm.remove(name); !s) co_return error_reply(s.error());
-        co_return Response{http::status::no_content, 11};
-      }
-      default:
-        co_return method_not_allowed("PUT, GET, DELETE");
-    }
+    co_return resource_reply(fm, req, name);
   }
   if (seg.size() == 4) {
     const std::string& what = seg[3];

@@ -158,27 +158,7 @@ asio::awaitable<Response> handle_routes(Context& ctx, Request& req, const Target
                           fmt::format("no such endpoint: {}", std::string_view(req.target())));
   }
   const std::string& id = seg[2];
-  switch (method) {
-    case http::verb::put: {
-      auto body = parse_json_object(req.body());
-      if (!body) co_return error_reply(body.error());
-      auto put = routes.put(id, *body);
-      if (!put) co_return error_reply(put.error());
-      co_return json_reply(put->second ? http::status::created : http::status::ok,
-                           json::value(std::move(put->first)));
-    }
-    case http::verb::get: {
-      auto d = routes.describe(id);
-      if (!d) co_return error_reply(d.error());
-      co_return json_reply(http::status::ok, json::value(std::move(*d)));
-    }
-    case http::verb::delete_: {
-      if (auto s = routes.remove(id); !s) co_return error_reply(s.error());
-      co_return Response{http::status::no_content, 11};
-    }
-    default:
-      co_return method_not_allowed("PUT, GET, DELETE");
-  }
+  co_return resource_reply(routes, req, id);
 }
 
 }  // namespace eddy::gateway

@@ -55,24 +55,7 @@ asio::awaitable<Response> handle_subscriptions(Context& ctx, Request& req, const
   }
   const std::string& name = seg[2];
   if (seg.size() == 3) {
-    switch (method) {
-      case http::verb::put: {
-        auto body = parse_json_object(req.body());
-        if (!body) co_return error_reply(body.error());
-        auto put = subs.put(name, *body);
-        if (!put) co_return error_reply(put.error());
-        co_return json_reply(put->second ? http::status::created : http::status::ok,
-                             json::value(std::move(put->first)));
-      }
-      case http::verb::get:
-        co_return object_reply(subs.describe(name));
-      case http::verb::delete_: {
-        if (auto s = subs.remove(name); !s) co_return error_reply(s.error());
-        co_return Response{http::status::no_content, 11};
-      }
-      default:
-        co_return method_not_allowed("PUT, GET, DELETE");
-    }
+    co_return resource_reply(subs, req, name);
   }
   if (seg.size() == 4) {
     const std::string& verb = seg[3];
