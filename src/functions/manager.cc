@@ -431,10 +431,11 @@ class FunctionManager::Impl::Function : public InstanceOwner,
     res.function_error = o.kind != JobOutcome::Kind::success;
     res.error_type = o.error_type;
     res.payload = std::move(o.payload);
-    // Answer first; the bookkeeping does not delay the caller.
-    p->done(std::move(res));
+    // Record before answering, so a caller that reads the invocations after its reply
+    // finds its own.
     records_.add_invocation(std::move(r));
     usage_dirty_ = true;
+    p->done(std::move(res));
   }
 
   void instance_exited(const std::shared_ptr<Instance>& inst, const ExitReport& report) override {
