@@ -1,65 +1,69 @@
-// eddy's Node.js runtime client: speaks the AWS Lambda Runtime API
-// (AWS_LAMBDA_RUNTIME_API) and runs `exports.handler`-style functions unmodified:
-// CommonJS and ES modules, async and callback handlers, the Lambda `context` object, and
-// errors reported as {errorType, errorMessage, stackTrace}.
+// eddy's Node.js runtime client: runs `exports.handler`-style AWS Lambda functions
+// unmodified: CommonJS and ES modules, async and callback handlers, the Lambda `context`
+// object, and errors reported as {errorType, errorMessage, stackTrace}.
 //
-// eddy passes this file to `node -e`. A process started ahead of need (EDDY_PRESTARTED=1)
-// loads no code until its first invocation, which carries the function's environment, task
-// root and handler in the `eddy-function-init` header.
+// eddy passes this file to `node -e` and talks to it over descriptor 3, a Unix socket, in
+// length-prefixed frames (see src/functions/instance.h): a job arrives as a J frame, the
+// answer goes back as R (response) or E (error); N says the runtime is ready, I that the
+// code did not load. A process started ahead of need (EDDY_PRESTARTED=1) loads no code
+// until its first job, which carries the function's environment, task root and handler.
 'use strict';
 const net = require('net');
 const path = require('path');
 const fs = require('fs');
 const url = require('url');
 
-const [apiHost, apiPort] = (process.env.AWS_LAMBDA_RUNTIME_API || '127.0.0.1:9001').split(':');
-const BASE = '/2018-06-01/runtime';
-
-// A minimal HTTP/1.1 client for the Runtime API over one keep-alive connection. eddy's
-// Runtime API always answers with Content-Length, so that is all it parses; requests may be
-// pipelined (answers come back in order).
-class RuntimeConnection {
-  constructor() {
-    this.waiting = [];
+// The channel to eddy: frames are a u32 length (LE), a type byte and fields (u32 length +
+// bytes each).
+class Channel {
+  constructor(fd, onJob) {
+    this.onJob = onJob;
     this.buf = null;
-    this.sock = net.connect({ host: apiHost, port: Number(apiPort) });
-    this.sock.setNoDelay(true);
+    this.sock = new net.Socket({ fd, readable: true, writable: true });
     this.sock.on('data', (d) => { this.buf = this.buf ? Buffer.concat([this.buf, d]) : d; this.pump(); });
-    const fail = (e) => { for (const w of this.waiting.splice(0)) w.reject(e || new Error('runtime API closed')); };
-    this.sock.on('error', fail);
-    this.sock.on('close', () => fail());
+    // eddy is gone (or closed the channel): nothing is left to do.
+    this.sock.on('error', () => process.exit(0));
+    this.sock.on('close', () => process.exit(0));
   }
-  request(method, route, body, headers) {
-    let head = `${method} ${BASE}${route} HTTP/1.1\r\nHost: ${apiHost}\r\n`;
-    const payload = body === undefined ? null : Buffer.from(body);
-    if (headers) for (const k of Object.keys(headers)) head += `${k}: ${headers[k]}\r\n`;
-    head += `Content-Length: ${payload ? payload.length : 0}\r\n\r\n`;
-    this.sock.write(payload ? Buffer.concat([Buffer.from(head), payload]) : head);
-    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+  // Sends a frame; `done` runs once it is handed to the kernel.
+  send(type, fields, done) {
+    const head = Buffer.allocUnsafe(5);
+    const parts = [head];
+    let total = 1;
+    for (const f of fields) {
+      const b = Buffer.isBuffer(f) ? f : Buffer.from(String(f), 'utf8');
+      const len = Buffer.allocUnsafe(4);
+      len.writeUInt32LE(b.length, 0);
+      parts.push(len, b);
+      total += 4 + b.length;
+    }
+    head.writeUInt32LE(total, 0);
+    head[4] = type.charCodeAt(0);
+    if (total < 65536) {
+      this.sock.write(Buffer.concat(parts, 4 + total), done);
+      return;
+    }
+    // A large frame goes out as one writev, without copying the payload.
+    this.sock.cork();
+    for (let i = 0; i < parts.length - 1; i++) this.sock.write(parts[i]);
+    this.sock.write(parts[parts.length - 1], done);
+    this.sock.uncork();
   }
   pump() {
-    while (this.buf && this.waiting.length) {
-      const end = this.buf.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const lines = this.buf.toString('latin1', 0, end).split('\r\n');
-      const status = Number(lines[0].split(' ')[1]);
-      const headers = {};
-      for (let i = 1; i < lines.length; i++) {
-        const c = lines[i].indexOf(':');
-        if (c > 0) headers[lines[i].slice(0, c).trim().toLowerCase()] = lines[i].slice(c + 1).trim();
+    while (this.buf && this.buf.length >= 4) {
+      const len = this.buf.readUInt32LE(0);
+      if (this.buf.length < 4 + len) return;
+      const frame = this.buf.subarray(4, 4 + len);
+      this.buf = this.buf.length > 4 + len ? this.buf.subarray(4 + len) : null;
+      const fields = [];
+      for (let at = 1; at < frame.length;) {
+        const n = frame.readUInt32LE(at);
+        fields.push(frame.subarray(at + 4, at + 4 + n));
+        at += 4 + n;
       }
-      const len = Number(headers['content-length'] || 0);
-      if (this.buf.length < end + 4 + len) return;
-      const body = this.buf.subarray(end + 4, end + 4 + len);
-      this.buf = this.buf.length > end + 4 + len ? this.buf.subarray(end + 4 + len) : null;
-      this.waiting.shift().resolve({ status, headers, body });
+      if (String.fromCharCode(frame[0]) === 'J') this.onJob(fields);
     }
   }
-}
-
-const conn = new RuntimeConnection();
-function call(method, route, body, headers) {
-  return conn.request(method, route, body, headers);
 }
 
 function errorDoc(err, fallbackType) {
@@ -138,24 +142,22 @@ async function loadHandler(taskRoot, handlerSpec) {
   return fn;
 }
 
-function makeContext(headers, deadline) {
+function makeContext(job) {
   const env = process.env;
+  const deadline = job.deadline;
   const ctx = {
     callbackWaitsForEmptyEventLoop: true,
     functionName: env.AWS_LAMBDA_FUNCTION_NAME,
     functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION,
-    invokedFunctionArn: headers['lambda-runtime-invoked-function-arn'],
+    invokedFunctionArn: job.arn,
     memoryLimitInMB: env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
-    awsRequestId: headers['lambda-runtime-aws-request-id'],
+    awsRequestId: job.id,
     logGroupName: env.AWS_LAMBDA_LOG_GROUP_NAME,
     logStreamName: env.AWS_LAMBDA_LOG_STREAM_NAME,
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
   };
-  if (headers['lambda-runtime-client-context']) {
-    try { ctx.clientContext = JSON.parse(headers['lambda-runtime-client-context']); } catch (_) {}
-  }
-  if (headers['lambda-runtime-cognito-identity']) {
-    try { ctx.identity = JSON.parse(headers['lambda-runtime-cognito-identity']); } catch (_) {}
+  if (job.clientContext) {
+    try { ctx.clientContext = JSON.parse(job.clientContext); } catch (_) {}
   }
   return ctx;
 }
@@ -183,69 +185,65 @@ function runHandler(handler, event, ctx) {
 }
 
 let current = null;  // the request id being handled
+let handler = null;
+const chan = new Channel(3, (f) => { runJob(f).catch((e) => fatal(e, 'Runtime.Error')); });
+
+function initFailed(e) {
+  chan.send('I', [JSON.stringify(errorDoc(e, 'Runtime.ImportModuleError'))], () => process.exit(1));
+}
+
+// A J frame: request id, deadline, ARN, trace id, client context, init document, payload.
+async function runJob(f) {
+  const job = {
+    id: f[0].toString('latin1'),
+    deadline: Number(f[1].toString('latin1')) || Date.now() + 3000,
+    arn: f[2].toString('utf8'),
+    clientContext: f[4].length ? f[4].toString('utf8') : '',
+  };
+  current = job.id;
+  process.env._X_AMZN_TRACE_ID = f[3].toString('latin1');
+  let lateInitMs = '';
+  if (f[5].length) {
+    const t0 = process.hrtime.bigint();
+    const init = JSON.parse(f[5].toString('utf8'));
+    for (const k of Object.keys(process.env)) delete process.env[k];
+    Object.assign(process.env, init.env);
+    try {
+      process.chdir(init.task_root);
+      handler = await loadHandler(init.task_root, init.handler);
+    } catch (e) {
+      current = null;
+      return initFailed(e);
+    }
+    lateInitMs = (Number(process.hrtime.bigint() - t0) / 1e6).toFixed(3);
+  }
+  let type, body, event;
+  try {
+    event = f[6].length ? JSON.parse(f[6].toString('utf8')) : {};
+    const result = await runHandler(handler, event, makeContext(job));
+    try {
+      body = result === undefined ? 'null' : JSON.stringify(result);
+    } catch (e) {
+      throw new UserCodeError('Runtime.MarshalError', `Unable to stringify response body: ${e.message}`, e);
+    }
+    type = 'R';
+  } catch (e) {
+    type = 'E';
+    body = JSON.stringify(errorDoc(e, event === undefined ? 'Runtime.UnmarshalError' : undefined));
+  }
+  current = null;
+  chan.send(type, [job.id, lateInitMs, body]);
+}
 
 async function main() {
-  let handler = null;
-  let lateInitMs = 0;
   if (!process.env.EDDY_PRESTARTED) {
     try {
       handler = await loadHandler(process.env.LAMBDA_TASK_ROOT || process.cwd(), process.env._HANDLER || '');
     } catch (e) {
-      await call('POST', '/init/error', JSON.stringify(errorDoc(e, 'Runtime.ImportModuleError')),
-        { 'Content-Type': 'application/json', 'Lambda-Runtime-Function-Error-Type': 'Runtime.ImportModuleError' });
-      process.exit(1);
+      return initFailed(e);
     }
   }
-  let pendingNext = call('GET', '/invocation/next');
-  for (;;) {
-    const next = await pendingNext;
-    if (next.status !== 200) process.exit(0);
-    const h = next.headers;
-    const id = h['lambda-runtime-aws-request-id'];
-    current = id;
-    let initHeader = null;
-    if (h['eddy-function-init']) {
-      const t0 = process.hrtime.bigint();
-      const init = JSON.parse(h['eddy-function-init']);
-      for (const k of Object.keys(process.env)) delete process.env[k];
-      Object.assign(process.env, init.env);
-      try {
-        process.chdir(init.task_root);
-        handler = await loadHandler(init.task_root, init.handler);
-      } catch (e) {
-        await call('POST', '/init/error', JSON.stringify(errorDoc(e, 'Runtime.ImportModuleError')),
-          { 'Content-Type': 'application/json', 'Lambda-Runtime-Function-Error-Type': 'Runtime.ImportModuleError' });
-        process.exit(1);
-      }
-      lateInitMs = Number(process.hrtime.bigint() - t0) / 1e6;
-      initHeader = lateInitMs.toFixed(3);
-    }
-    const deadline = Number(h['lambda-runtime-deadline-ms']) || Date.now() + 3000;
-    const headers = { 'Content-Type': 'application/json' };
-    if (initHeader) headers['Eddy-Init-Duration-Ms'] = initHeader;
-    let route, body;
-    let event;
-    try {
-      event = next.body.length ? JSON.parse(next.body.toString('utf8')) : {};
-      const result = await runHandler(handler, event, makeContext(h, deadline));
-      try {
-        body = result === undefined ? 'null' : JSON.stringify(result);
-      } catch (e) {
-        throw new UserCodeError('Runtime.MarshalError', `Unable to stringify response body: ${e.message}`, e);
-      }
-      route = `/invocation/${id}/response`;
-    } catch (e) {
-      const doc = errorDoc(e, event === undefined ? 'Runtime.UnmarshalError' : undefined);
-      headers['Lambda-Runtime-Function-Error-Type'] = doc.errorType;
-      route = `/invocation/${id}/error`;
-      body = JSON.stringify(doc);
-    }
-    current = null;
-    // The result and the request for the next job go out together (pipelined).
-    const posted = call('POST', route, body, headers);
-    pendingNext = call('GET', '/invocation/next');
-    await posted;
-  }
+  chan.send('N', []);
 }
 
 function fatal(e, type) {
@@ -254,9 +252,7 @@ function fatal(e, type) {
   if (current) {
     const id = current;
     current = null;
-    call('POST', `/invocation/${id}/error`, JSON.stringify(doc),
-      { 'Content-Type': 'application/json', 'Lambda-Runtime-Function-Error-Type': doc.errorType })
-      .finally(() => process.exit(129));
+    chan.send('E', [id, '', JSON.stringify(doc)], () => process.exit(129));
   } else {
     process.exit(129);
   }

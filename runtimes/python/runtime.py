@@ -1,10 +1,12 @@
-# eddy's Python runtime client: speaks the AWS Lambda Runtime API (AWS_LAMBDA_RUNTIME_API)
-# and runs `module.function(event, context)` handlers unmodified, reporting errors as
-# {errorType, errorMessage, stackTrace}.
+# eddy's Python runtime client: runs `module.function(event, context)` AWS Lambda handlers
+# unmodified, reporting errors as {errorType, errorMessage, stackTrace}.
 #
-# eddy passes this file to `python3 -u -c`. A process started ahead of need
-# (EDDY_PRESTARTED=1) loads no code until its first invocation, which carries the
-# function's environment, task root and handler in the `eddy-function-init` header.
+# eddy passes this file to `python3 -u -c` and talks to it over descriptor 3, a Unix
+# socket, in length-prefixed frames (see src/functions/instance.h): a job arrives as a J
+# frame, the answer goes back as R (response) or E (error); N says the runtime is ready, I
+# that the code did not load. A process started ahead of need (EDDY_PRESTARTED=1) loads no
+# code until its first job, which carries the function's environment, task root and
+# handler.
 #
 # Older botocore (before 1.31, e.g. Debian 12's) ignores AWS_ENDPOINT_URL: when a function
 # imports it, create_client is patched to use AWS_ENDPOINT_URL_<SERVICE> or
@@ -15,63 +17,51 @@ import importlib.util
 import json
 import os
 import socket
+import struct
 import sys
 import time
 import traceback
 
-_host, _, _port = os.environ.get("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001").partition(":")
-_BASE = "/2018-06-01/runtime"
+class _Channel:
+    """The channel to eddy: frames are a u32 length (LE), a type byte and fields (u32 length
+    + bytes each)."""
 
+    def __init__(self, fd):
+        self.sock = socket.socket(fileno=fd)
+        self.buf = bytearray()
 
-class _RuntimeConnection:
-    """A minimal HTTP/1.1 client for the Runtime API over one keep-alive socket. eddy's
-    Runtime API always answers with Content-Length; requests may be pipelined."""
-
-    def __init__(self):
-        self.sock = socket.create_connection((_host, int(_port or 80)))
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.buf = b""
-
-    def send(self, method, route, body=None, headers=None):
-        data = body.encode() if isinstance(body, str) else (body or b"")
-        head = f"{method} {_BASE}{route} HTTP/1.1\r\nHost: {_host}\r\n"
-        for k, v in (headers or {}).items():
-            head += f"{k}: {v}\r\n"
-        head += f"Content-Length: {len(data)}\r\n\r\n"
-        self.sock.sendall(head.encode("latin-1") + data)
+    def send(self, kind, fields):
+        parts = [b""]
+        total = 1
+        for f in fields:
+            b = f if isinstance(f, (bytes, bytearray)) else str(f).encode()
+            parts.append(struct.pack("<I", len(b)))
+            parts.append(b)
+            total += 4 + len(b)
+        parts[0] = struct.pack("<I", total) + kind
+        self.sock.sendall(b"".join(parts))
 
     def receive(self):
+        """The next frame as (type, [fields]); exits when eddy closes the channel."""
         while True:
-            end = self.buf.find(b"\r\n\r\n")
-            if end >= 0:
-                break
-            chunk = self.sock.recv(65536)
+            if len(self.buf) >= 4:
+                (n,) = struct.unpack_from("<I", self.buf)
+                if len(self.buf) >= 4 + n:
+                    frame = bytes(self.buf[4:4 + n])
+                    del self.buf[:4 + n]
+                    fields, at = [], 1
+                    while at < len(frame):
+                        (k,) = struct.unpack_from("<I", frame, at)
+                        fields.append(frame[at + 4:at + 4 + k])
+                        at += 4 + k
+                    return frame[:1], fields
+            chunk = self.sock.recv(1 << 20)
             if not chunk:
-                raise ConnectionError("runtime API closed")
+                os._exit(0)
             self.buf += chunk
-        lines = self.buf[:end].decode("latin-1").split("\r\n")
-        status = int(lines[0].split(" ")[1])
-        headers = {}
-        for line in lines[1:]:
-            k, _, v = line.partition(":")
-            headers[k.strip().lower()] = v.strip()
-        length = int(headers.get("content-length", "0"))
-        while len(self.buf) < end + 4 + length:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("runtime API closed")
-            self.buf += chunk
-        body = self.buf[end + 4:end + 4 + length]
-        self.buf = self.buf[end + 4 + length:]
-        return status, headers, body
 
 
-_conn = _RuntimeConnection()
-
-
-def _call(method, route, body=None, headers=None):
-    _conn.send(method, route, body, headers)
-    return _conn.receive()
+_chan = _Channel(3)
 
 
 def _patch_botocore_session(mod):
@@ -158,21 +148,20 @@ def _load_handler(task_root, spec):
 
 
 class LambdaContext:
-    def __init__(self, headers, deadline_ms):
+    def __init__(self, request_id, arn, client_context, deadline_ms):
         env = os.environ
         self.function_name = env.get("AWS_LAMBDA_FUNCTION_NAME")
         self.function_version = env.get("AWS_LAMBDA_FUNCTION_VERSION")
-        self.invoked_function_arn = headers.get("lambda-runtime-invoked-function-arn")
+        self.invoked_function_arn = arn
         self.memory_limit_in_mb = env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
-        self.aws_request_id = headers.get("lambda-runtime-aws-request-id")
+        self.aws_request_id = request_id
         self.log_group_name = env.get("AWS_LAMBDA_LOG_GROUP_NAME")
         self.log_stream_name = env.get("AWS_LAMBDA_LOG_STREAM_NAME")
         self.identity = None
         self.client_context = None
-        cc = headers.get("lambda-runtime-client-context")
-        if cc:
+        if client_context:
             try:
-                self.client_context = json.loads(cc)
+                self.client_context = json.loads(client_context)
             except ValueError:
                 pass
         self._deadline_ms = deadline_ms
@@ -181,10 +170,8 @@ class LambdaContext:
         return max(0, int(self._deadline_ms - time.time() * 1000))
 
 
-def _post_init_error(exc):
-    doc = _error_doc(exc, "Runtime.ImportModuleError")
-    _call("POST", "/init/error", json.dumps(doc),
-          {"Content-Type": "application/json", "Lambda-Runtime-Function-Error-Type": doc["errorType"]})
+def _init_failed(exc):
+    _chan.send(b"I", [json.dumps(_error_doc(exc, "Runtime.ImportModuleError"))])
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(1)
@@ -196,46 +183,44 @@ def main():
         try:
             handler = _load_handler(os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd(), os.environ.get("_HANDLER", ""))
         except Exception as e:
-            _post_init_error(e)
-    _conn.send("GET", "/invocation/next")
+            _init_failed(e)
+    _chan.send(b"N", [])
     while True:
-        status, headers, body = _conn.receive()
-        if status != 200:
-            os._exit(0)
-        request_id = headers.get("lambda-runtime-aws-request-id")
-        post_headers = {"Content-Type": "application/json"}
-        init = headers.get("eddy-function-init")
-        if init:
+        kind, f = _chan.receive()
+        if kind != b"J":
+            continue
+        # request id, deadline, ARN, trace id, client context, init document, payload
+        request_id = f[0].decode()
+        os.environ["_X_AMZN_TRACE_ID"] = f[3].decode()
+        late_init = ""
+        if f[5]:
             t0 = time.perf_counter()
-            doc = json.loads(init)
+            doc = json.loads(f[5])
             os.environ.clear()
             os.environ.update(doc["env"])
             try:
                 os.chdir(doc["task_root"])
                 handler = _load_handler(doc["task_root"], doc["handler"])
             except Exception as e:
-                _post_init_error(e)
-            post_headers["Eddy-Init-Duration-Ms"] = "%.3f" % ((time.perf_counter() - t0) * 1000)
-        deadline = int(headers.get("lambda-runtime-deadline-ms") or (time.time() * 1000 + 3000))
+                _init_failed(e)
+            late_init = "%.3f" % ((time.perf_counter() - t0) * 1000)
+        deadline = int(f[1] or 0) or int(time.time() * 1000 + 3000)
         try:
-            event = json.loads(body) if body else {}
-            result = handler(event, LambdaContext(headers, deadline))
+            event = json.loads(f[6]) if f[6] else {}
+            context = LambdaContext(request_id, f[2].decode(), f[4].decode(), deadline)
+            result = handler(event, context)
             try:
                 out = json.dumps(result)
             except (TypeError, ValueError) as e:
                 raise _UserCodeError("Runtime.MarshalError", f"Unable to marshal response: {e}")
-            route = f"/invocation/{request_id}/response"
+            kind = b"R"
         except Exception as e:
-            doc = _error_doc(e)
             traceback.print_exc()
-            post_headers["Lambda-Runtime-Function-Error-Type"] = doc["errorType"]
-            route = f"/invocation/{request_id}/error"
-            out = json.dumps(doc)
+            kind = b"E"
+            out = json.dumps(_error_doc(e))
         sys.stdout.flush()
         sys.stderr.flush()
-        # The result and the request for the next job go out back to back (pipelined).
-        _conn.send("POST", route, out, post_headers)
-        _conn.send("GET", "/invocation/next")
-        _conn.receive()
+        _chan.send(kind, [request_id, late_init, out])
+
 
 main()

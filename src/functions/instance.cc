@@ -1,8 +1,12 @@
 #include "functions/instance.h"
 
 #include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -14,6 +18,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
@@ -21,10 +26,9 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cstring>
 #include <list>
 #include <random>
 
@@ -43,6 +47,7 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 namespace {
 
 constexpr size_t kMaxBodyBytes = 6u << 20;     // Lambda's sync payload limit
+constexpr size_t kMaxFrameBytes = kMaxBodyBytes + 4096;  // a result frame: payload + ids
 constexpr size_t kMaxLogLineBytes = 256u << 10;
 constexpr std::string_view kPrefix = "/2018-06-01/runtime/";
 
@@ -86,6 +91,58 @@ std::string error_document(std::string_view type, std::string_view message,
   return json::serialize(o);
 }
 
+// Channel frames (see instance.h): u32 length, u8 type, fields of u32 length + bytes.
+void put_u32(std::string& out, size_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+uint32_t get_u32(const char* p) {
+  auto b = reinterpret_cast<const unsigned char*>(p);
+  return b[0] | (b[1] << 8) | (b[2] << 16) | (static_cast<uint32_t>(b[3]) << 24);
+}
+
+void put_field(std::string& out, std::string_view v) {
+  put_u32(out, v.size());
+  out.append(v);
+}
+
+// The fields of a frame body; false when they do not add up to it.
+bool split_fields(std::string_view body, std::vector<std::string_view>& fields) {
+  while (!body.empty()) {
+    if (body.size() < 4) return false;
+    uint32_t n = get_u32(body.data());
+    if (body.size() - 4 < n) return false;
+    fields.push_back(body.substr(4, n));
+    body.remove_prefix(4 + n);
+  }
+  return true;
+}
+
+// The error a runtime reported, from its {"errorType","errorMessage","stackTrace"}
+// document (`body`), `header_type` (Lambda-Runtime-Function-Error-Type) when the body is
+// not such a document.
+struct ReportedError {
+  std::string type, message;
+  json::array stack;
+};
+
+ReportedError parse_reported_error(std::string_view body, std::string_view header_type,
+                                   std::string_view fallback_type) {
+  ReportedError r;
+  boost::system::error_code ec;
+  auto v = json::parse(body, ec);
+  if (!ec && v.is_object()) {
+    auto& obj = v.as_object();
+    if (auto* t = obj.if_contains("errorType"); t && t->is_string()) r.type = t->get_string();
+    if (auto* m = obj.if_contains("errorMessage"); m && m->is_string()) r.message = m->get_string();
+    if (auto* st = obj.if_contains("stackTrace"); st && st->is_array()) r.stack = st->as_array();
+  } else {
+    r.message = body;
+  }
+  if (r.type.empty()) r.type = header_type.empty() ? fallback_type : header_type;
+  return r;
+}
+
 }  // namespace
 
 struct Instance::Impl {
@@ -127,6 +184,12 @@ struct Instance::Impl {
   Clock::time_point rss_at;
   std::array<char, 16384> read_buf_out{}, read_buf_err{};
   std::list<std::weak_ptr<beast::tcp_stream>> conns;
+  // The channel (setup.channel): eddy's end, the child's end until it is spawned, frames
+  // read so far, and the job frame's head while it is written.
+  std::unique_ptr<asio::posix::stream_descriptor> chan;
+  int chan_child = -1;
+  beast::flat_buffer chan_in;
+  std::string chan_head;
 
   std::shared_ptr<InstanceOwner> current_owner() const { return owner.lock(); }
 
@@ -230,6 +293,16 @@ struct Instance::Impl {
   void on_exit(const std::shared_ptr<Instance>& self) {
     if (exited) return;
     exited = true;
+    // What the runtime sent just before it exited (a result, an init error) counts.
+    if (chan) {
+      for (;;) {
+        auto room = chan_in.prepare(64u << 10);
+        ssize_t n = ::read(chan->native_handle(), room.data(), room.size());
+        if (n <= 0) break;
+        chan_in.commit(static_cast<size_t>(n));
+      }
+      take_frames(self);
+    }
     ExitReport report;
     report.exit = reap(child.pid);
     if (!cgroup_name.empty()) report.oom = setup.cgroups->oom_killed(cgroup_name);
@@ -283,7 +356,7 @@ struct Instance::Impl {
       if (auto c = w.lock()) c->socket().close(ec);
     }
     conns.clear();
-    for (auto* d : {&pidfd, &out, &err}) {
+    for (auto* d : {&pidfd, &out, &err, &chan}) {
       if (*d) {
         (*d)->close(ec);
         d->reset();
@@ -296,23 +369,22 @@ struct Instance::Impl {
     if (!exited) kill_process_group(child.pid);
   }
 
-  asio::awaitable<Response> next(std::shared_ptr<Instance> self) {
-    if (!ready) {
-      ready = true;
-      init_timer.cancel();
-      first_next_ms = ms_between(start_time, Clock::now());
-      tell_ready(self);
-    }
-    while (!job || delivered) {
-      if (exited || stopping) co_return runtime_error(http::status::gone, "InstanceStopped", "stopping");
-      co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
-          [this](auto handler) { next_waiter.emplace(std::move(handler)); }, asio::use_awaitable);
-    }
+  // The runtime asks for work (the first /next, or the channel's ready frame).
+  void on_ready(const std::shared_ptr<Instance>& self) {
+    if (ready) return;
+    ready = true;
+    init_timer.cancel();
+    first_next_ms = ms_between(start_time, Clock::now());
+    tell_ready(self);
+  }
+
+  // Hands the job to the runtime: starts its clock and timeout. Returns its deadline
+  // (milliseconds since the epoch).
+  int64_t deliver(const std::shared_ptr<Instance>& self) {
     delivered = true;
     delivered_at = Clock::now();
-    const Job& j = *job;
-    job_timer.expires_after(std::chrono::milliseconds(j.timeout_ms));
-    job_timer.async_wait([this, self, id = j.id](beast::error_code ec) {
+    job_timer.expires_after(std::chrono::milliseconds(job->timeout_ms));
+    job_timer.async_wait([this, self, id = job->id](beast::error_code ec) {
       if (ec || !job || job->id != id) return;
       JobOutcome o;
       o.kind = JobOutcome::Kind::timeout;
@@ -323,12 +395,24 @@ struct Instance::Impl {
       kill();
       finish_job(self, std::move(o), 0);
     });
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+               .count() +
+           job->timeout_ms;
+  }
+
+  asio::awaitable<Response> next(std::shared_ptr<Instance> self) {
+    on_ready(self);
+    while (!job || delivered) {
+      if (exited || stopping)
+        co_return runtime_error(http::status::gone, "InstanceStopped", "stopping");
+      co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
+          [this](auto handler) { next_waiter.emplace(std::move(handler)); }, asio::use_awaitable);
+    }
+    int64_t deadline = deliver(self);
+    const Job& j = *job;
     Response res = reply(http::status::ok, j.payload);
     res.set("Lambda-Runtime-Aws-Request-Id", j.request_id);
-    auto deadline = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::system_clock::now().time_since_epoch())
-                        .count() +
-                    j.timeout_ms;
     res.set("Lambda-Runtime-Deadline-Ms", std::to_string(deadline));
     res.set("Lambda-Runtime-Invoked-Function-Arn", j.function_arn);
     res.set("Lambda-Runtime-Trace-Id", trace_id());
@@ -340,62 +424,34 @@ struct Instance::Impl {
     co_return res;
   }
 
-  Response result(const std::shared_ptr<Instance>& self, const Request& req, std::string_view id,
-                  bool is_error) {
-    if (!job || !delivered || job->request_id != id) {
-      return runtime_error(http::status::bad_request, "InvalidRequestID",
-                           fmt::format("no invocation {} is running here", id));
-    }
-    double load_ms = 0;
-    if (auto it = req.find("Eddy-Init-Duration-Ms"); it != req.end()) {
-      load_ms = std::strtod(std::string(it->value()).c_str(), nullptr);
-      if (!(load_ms >= 0 && load_ms < 1e7)) load_ms = 0;
-    }
+  // A result for request `id`: the function's response, or (is_error) the error it
+  // reported. `load_ms` is a late code load to count as init, not as the invocation.
+  // False when `id` is not the running invocation.
+  bool complete(const std::shared_ptr<Instance>& self, std::string_view id, bool is_error,
+                std::string_view body, std::string_view header_type, double load_ms) {
+    if (!job || !delivered || job->request_id != id) return false;
+    if (!(load_ms >= 0 && load_ms < 1e7)) load_ms = 0;
     JobOutcome o;
     if (!is_error) {
       o.kind = JobOutcome::Kind::success;
-      o.payload = req.body();
+      o.payload = body;
     } else {
       o.kind = JobOutcome::Kind::function_error;
-      boost::system::error_code ec;
-      auto v = json::parse(req.body(), ec);
-      std::string type, message;
-      json::array stack;
-      if (!ec && v.is_object()) {
-        auto& obj = v.as_object();
-        if (auto* t = obj.if_contains("errorType"); t && t->is_string()) type = t->get_string();
-        if (auto* m = obj.if_contains("errorMessage"); m && m->is_string()) message = m->get_string();
-        if (auto* s = obj.if_contains("stackTrace"); s && s->is_array()) stack = s->as_array();
-      } else {
-        message = req.body();
-      }
-      if (type.empty()) {
-        auto it = req.find("Lambda-Runtime-Function-Error-Type");
-        type = it != req.end() ? std::string(it->value()) : "Unhandled";
-      }
-      o.error_type = type;
-      o.error_message = message;
-      o.payload = error_document(type, message, stack);
+      auto e = parse_reported_error(body, header_type, "Unhandled");
+      o.error_type = std::move(e.type);
+      o.error_message = std::move(e.message);
+      o.payload = error_document(o.error_type, o.error_message, e.stack);
     }
     finish_job(self, std::move(o), load_ms);
-    return reply(http::status::accepted, R"({"status":"OK"})");
+    return true;
   }
 
-  Response init_error(const std::shared_ptr<Instance>& self, const Request& req) {
-    boost::system::error_code ec;
-    auto v = json::parse(req.body(), ec);
-    init_error_type = "Runtime.InitError";
-    init_error_message = req.body();
-    if (!ec && v.is_object()) {
-      auto& obj = v.as_object();
-      if (auto* t = obj.if_contains("errorType"); t && t->is_string()) init_error_type = t->get_string();
-      if (auto* m = obj.if_contains("errorMessage"); m && m->is_string()) init_error_message = m->get_string();
-    }
-    if (auto it = req.find("Lambda-Runtime-Function-Error-Type");
-        it != req.end() && (ec || !v.is_object())) {
-      init_error_type = std::string(it->value());
-    }
-    // A runtime that failed to initialize is not used again.
+  // The runtime could not load the function: it is not used again.
+  void fail_init(const std::shared_ptr<Instance>& self, std::string_view body,
+                 std::string_view header_type) {
+    auto e = parse_reported_error(body, header_type, "Runtime.InitError");
+    init_error_type = std::move(e.type);
+    init_error_message = std::move(e.message);
     stopping = true;
     if (job) {
       JobOutcome o;
@@ -406,7 +462,144 @@ struct Instance::Impl {
       finish_job(self, std::move(o), 0);
     }
     kill();
+  }
+
+  void fail_too_large(const std::shared_ptr<Instance>& self) {
+    if (!job || !delivered) return;
+    // A result over the limit fails the invocation, as Lambda does.
+    JobOutcome o;
+    o.kind = JobOutcome::Kind::function_error;
+    o.error_type = "Function.ResponseSizeTooLarge";
+    o.error_message = fmt::format(
+        "Response payload size exceeded maximum allowed payload size ({} bytes).", kMaxBodyBytes);
+    o.payload = error_document(o.error_type, o.error_message);
+    finish_job(self, std::move(o), 0);
+  }
+
+  Response result(const std::shared_ptr<Instance>& self, const Request& req, std::string_view id,
+                  bool is_error) {
+    double load_ms = 0;
+    if (auto it = req.find("Eddy-Init-Duration-Ms"); it != req.end()) {
+      load_ms = std::strtod(std::string(it->value()).c_str(), nullptr);
+    }
+    auto type = req.find("Lambda-Runtime-Function-Error-Type");
+    if (!complete(self, id, is_error, req.body(), type != req.end() ? type->value() : "",
+                  load_ms)) {
+      return runtime_error(http::status::bad_request, "InvalidRequestID",
+                           fmt::format("no invocation {} is running here", id));
+    }
     return reply(http::status::accepted, R"({"status":"OK"})");
+  }
+
+  Response init_error(const std::shared_ptr<Instance>& self, const Request& req) {
+    auto type = req.find("Lambda-Runtime-Function-Error-Type");
+    fail_init(self, req.body(), type != req.end() ? type->value() : "");
+    return reply(http::status::accepted, R"({"status":"OK"})");
+  }
+
+  // --- The channel: eddy's runtime clients, one socket, length-prefixed frames.
+
+  // Writes the job frame (when the runtime is ready for it): a synchronous write from here,
+  // which takes the whole frame unless the payload is large; the rest is written async.
+  void send_job(const std::shared_ptr<Instance>& self) {
+    if (!ready || !job || delivered || !chan) return;
+    int64_t deadline = deliver(self);
+    const Job& j = *job;
+    chan_head.clear();
+    put_u32(chan_head, 0);
+    chan_head.push_back('J');
+    put_field(chan_head, j.request_id);
+    put_field(chan_head, std::to_string(deadline));
+    put_field(chan_head, j.function_arn);
+    put_field(chan_head, trace_id());
+    put_field(chan_head, j.client_context);
+    put_field(chan_head, init_json);
+    init_json.clear();
+    put_u32(chan_head, j.payload.size());
+    size_t total = chan_head.size() + j.payload.size();
+    std::string size;
+    put_u32(size, total - 4);
+    chan_head.replace(0, 4, size);
+    iovec iov[2] = {{chan_head.data(), chan_head.size()},
+                    {const_cast<char*>(j.payload.data()), j.payload.size()}};
+    ssize_t n = ::writev(chan->native_handle(), iov, 2);
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return;  // it died: on_exit follows
+    size_t done = n < 0 ? 0 : static_cast<size_t>(n);
+    if (done == total) return;
+    // The job may end (timeout) before the rest is written: the rest is owned here.
+    auto rest = std::make_shared<std::string>();
+    rest->reserve(total - done);
+    if (done < chan_head.size()) rest->append(chan_head, done);
+    rest->append(j.payload, done > chan_head.size() ? done - chan_head.size() : 0);
+    asio::async_write(*chan, asio::buffer(*rest), [self, rest](beast::error_code, size_t) {});
+  }
+
+  void read_channel(std::shared_ptr<Instance> self) {
+    // take_frames() reserved room for a whole frame it saw the start of.
+    size_t room = std::max<size_t>(64u << 10, chan_in.capacity() - chan_in.size());
+    chan->async_read_some(chan_in.prepare(room), [this, self](beast::error_code ec, size_t n) {
+      chan_in.commit(n);
+      if (!take_frames(self) || ec || !chan) return;
+      read_channel(self);
+    });
+  }
+
+  // Handles the complete frames read so far; false when the channel is no longer read.
+  bool take_frames(const std::shared_ptr<Instance>& self) {
+    for (;;) {
+      auto data = chan_in.cdata();
+      auto avail = data.size();
+      auto p = static_cast<const char*>(data.data());
+      if (avail < 4) return true;
+      uint32_t len = get_u32(p);
+      if (len > kMaxFrameBytes) {
+        fail_too_large(self);
+        stopping = true;
+        kill();
+        return false;
+      }
+      if (avail - 4 < len) {
+        chan_in.reserve(4 + len);
+        return true;
+      }
+      if (!take_frame(self, std::string_view(p + 4, len))) {
+        spdlog::warn("instance {}: malformed frame from its runtime; stopping it", setup.label);
+        stopping = true;
+        kill();
+        return false;
+      }
+      chan_in.consume(4 + len);
+    }
+  }
+
+  // Runtime → eddy frames: N (ready), R (request id, init ms, response), E (request id,
+  // init ms, error document), I (error document: init failed).
+  bool take_frame(const std::shared_ptr<Instance>& self, std::string_view frame) {
+    if (frame.empty()) return false;
+    std::vector<std::string_view> f;
+    if (!split_fields(frame.substr(1), f)) return false;
+    switch (frame[0]) {
+      case 'N':
+        on_ready(self);
+        send_job(self);
+        return true;
+      case 'R':
+      case 'E': {
+        if (f.size() != 3) return false;
+        if (f[2].size() > kMaxBodyBytes) {
+          fail_too_large(self);
+          return true;
+        }
+        double load_ms = f[1].empty() ? 0 : std::strtod(std::string(f[1]).c_str(), nullptr);
+        complete(self, f[0], frame[0] == 'E', f[2], "", load_ms);
+        return true;
+      }
+      case 'I':
+        if (f.size() != 1) return false;
+        fail_init(self, f[0], "");
+        return true;
+    }
+    return false;
   }
 
   asio::awaitable<Response> handle(std::shared_ptr<Instance> self, const Request& req) {
@@ -447,15 +640,7 @@ struct Instance::Impl {
       parser.body_limit(kMaxBodyBytes);
       auto [ec, n] = co_await http::async_read(*stream, buffer, parser, kTuple);
       if (ec) {
-        if (ec == http::error::body_limit && job && delivered) {
-          // A result over the limit fails the invocation, as Lambda does.
-          JobOutcome o;
-          o.kind = JobOutcome::Kind::function_error;
-          o.error_type = "Function.ResponseSizeTooLarge";
-          o.error_message = fmt::format("Response payload size exceeded maximum allowed payload size ({} bytes).", kMaxBodyBytes);
-          o.payload = error_document(o.error_type, o.error_message);
-          finish_job(self, std::move(o), 0);
-        }
+        if (ec == http::error::body_limit) fail_too_large(self);
         break;
       }
       Request req = parser.release();
@@ -490,6 +675,7 @@ struct Instance::Impl {
                       });
     read_stream(self, true);
     read_stream(self, false);
+    if (chan) read_channel(self);
     init_timer.expires_after(setup.init_timeout);
     init_timer.async_wait([this, self](beast::error_code ec) {
       if (ec || ready || exited) return;
@@ -498,7 +684,7 @@ struct Instance::Impl {
                                        setup.init_timeout.count());
       kill();
     });
-    asio::co_spawn(strand, accept_loop(self), asio::detached);
+    if (!setup.channel) asio::co_spawn(strand, accept_loop(self), asio::detached);
   }
 };
 
@@ -514,24 +700,36 @@ Instance::~Instance() {
   for (int fd : {im.child.pidfd, im.child.stdout_fd, im.child.stderr_fd}) {
     if (fd >= 0 && !im.exited && !(im.pidfd || im.out || im.err)) ::close(fd);
   }
+  if (im.chan_child >= 0) ::close(im.chan_child);
 }
 
 Result<std::shared_ptr<Instance>> Instance::create(asio::io_context& io,
                                                    std::weak_ptr<InstanceOwner> owner,
                                                    InstanceSetup setup) {
   auto impl = std::make_unique<Impl>(io, std::move(owner), std::move(setup));
-  beast::error_code ec;
-  tcp::endpoint ep(asio::ip::make_address_v4("127.0.0.1"), 0);
-  impl->acceptor.open(ep.protocol(), ec);
-  if (!ec) impl->acceptor.bind(ep, ec);
-  if (!ec) impl->acceptor.listen(64, ec);
-  if (ec) {
-    return make_error(Errc::io_error,
-                      fmt::format("cannot open a Runtime API listener: {}", ec.message()));
+  if (impl->setup.channel) {
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+      return make_error(Errc::io_error,
+                        fmt::format("cannot open a runtime channel: {}", std::strerror(errno)));
+    }
+    ::fcntl(fds[0], F_SETFL, ::fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+    impl->chan = std::make_unique<asio::posix::stream_descriptor>(impl->strand, fds[0]);
+    impl->chan_child = fds[1];
+  } else {
+    beast::error_code ec;
+    tcp::endpoint ep(asio::ip::make_address_v4("127.0.0.1"), 0);
+    impl->acceptor.open(ep.protocol(), ec);
+    if (!ec) impl->acceptor.bind(ep, ec);
+    if (!ec) impl->acceptor.listen(64, ec);
+    if (ec) {
+      return make_error(Errc::io_error,
+                        fmt::format("cannot open a Runtime API listener: {}", ec.message()));
+    }
+    ::fcntl(impl->acceptor.native_handle(), F_SETFD, FD_CLOEXEC);
   }
-  ::fcntl(impl->acceptor.native_handle(), F_SETFD, FD_CLOEXEC);
   std::shared_ptr<Instance> inst(new Instance(std::move(impl)));
-  inst->port_ = inst->impl_->acceptor.local_endpoint().port();
+  if (!inst->impl_->setup.channel) inst->port_ = inst->impl_->acceptor.local_endpoint().port();
   inst->label_ = inst->impl_->setup.label;
   inst->created_ = Clock::now();
   return inst;
@@ -540,7 +738,11 @@ Result<std::shared_ptr<Instance>> Instance::create(asio::io_context& io,
 Status Instance::start(Launcher& launcher) {
   auto& im = *impl_;
   SpawnSpec spec = im.setup.spawn;
-  spec.env.push_back(fmt::format("AWS_LAMBDA_RUNTIME_API=127.0.0.1:{}", port_));
+  if (im.setup.channel) {
+    spec.inherit_fd = im.chan_child;
+  } else {
+    spec.env.push_back(fmt::format("AWS_LAMBDA_RUNTIME_API=127.0.0.1:{}", port_));
+  }
   if (im.setup.cgroups) {
     // Pre-started processes (memory_mb 0) get their group now and their cap on adoption,
     // so nothing has to be moved between groups on the cold-start path.
@@ -550,6 +752,10 @@ Status Instance::start(Launcher& launcher) {
     im.cgroup_name = im.setup.label;
   }
   auto child = launcher.spawn(spec);
+  if (im.chan_child >= 0) {
+    ::close(im.chan_child);
+    im.chan_child = -1;
+  }
   if (!child) {
     if (!im.cgroup_name.empty()) im.setup.cgroups->remove(im.cgroup_name);
     im.cgroup_name.clear();
@@ -623,7 +829,11 @@ void Instance::dispatch(Job job) {
     }
     im.job = std::move(job);
     im.delivered = false;
-    im.wake_next();
+    if (im.setup.channel) {
+      im.send_job(self);
+    } else {
+      im.wake_next();
+    }
   });
 }
 

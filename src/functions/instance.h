@@ -1,15 +1,33 @@
-// Instance: one function process and the AWS Lambda Runtime API it talks to. Each instance
-// has its own Runtime API listener on 127.0.0.1:0 (AWS_LAMBDA_RUNTIME_API points at it), so
-// the connection itself says which process asks: a timeout kills exactly the process that
-// holds the request, and a crash fails exactly its job.
+// Instance: one function process and the interface it gets its jobs through. Each instance
+// has its own, so the connection itself says which process asks: a timeout kills exactly
+// the process that holds the request, and a crash fails exactly its job. Two interfaces:
 //
+// The AWS Lambda Runtime API, for `provided` runtimes (custom bootstraps, aws-lambda-ric):
+// a listener on 127.0.0.1:0 per instance, AWS_LAMBDA_RUNTIME_API points at it.
 // Runtime API served (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html):
 //   GET  /2018-06-01/runtime/invocation/next            -> the job (long-poll)
 //   POST /2018-06-01/runtime/invocation/{id}/response   -> success
 //   POST /2018-06-01/runtime/invocation/{id}/error      -> function error
 //   POST /2018-06-01/runtime/init/error                 -> the runtime could not start
-// The first job given to a pre-started process also carries `Eddy-Function-Init` (JSON:
-// env, task root, handler) so eddy's runtime clients can load a function's code late.
+//
+// The channel, for eddy's own runtime clients (runtimes/node, runtimes/python): one end of
+// a Unix socketpair, inherited as descriptor 3, carrying length-prefixed frames, so no HTTP
+// is parsed on either side and a job is written from the thread that dispatches it. A
+// frame is a u32 length (little-endian, of what follows), a u8 type and fields, each a u32
+// length and its bytes:
+//   eddy → runtime  J  request id, deadline (ms since the epoch, decimal), invoked function
+//                      ARN, trace id, client context (JSON, may be empty), init document
+//                      (may be empty), payload
+//   runtime → eddy  N  (no fields) ready for work: sent once, after loading the code
+//                   R  request id, late code load in ms (decimal, may be empty), response
+//                   E  request id, late code load in ms, {"errorType","errorMessage",
+//                      "stackTrace"}
+//                   I  {"errorType","errorMessage","stackTrace"}: the code did not load
+// After R or E the runtime waits for the next J.
+//
+// The first job given to a pre-started process also carries the init document (JSON: env,
+// task root, handler; `Eddy-Function-Init` on the Runtime API) so a runtime client can load
+// a function's code late.
 //
 // Lifecycle: create() opens the listener; start() spawns the process (or adopt() binds a
 // pre-started one to a function). The owner is told, on the instance's strand, when the
@@ -89,6 +107,7 @@ class InstanceOwner {
 struct InstanceSetup {
   std::string label;            // for logs and the cgroup name, e.g. "hello-3"
   SpawnSpec spawn;              // env without AWS_LAMBDA_RUNTIME_API (added by start())
+  bool channel = false;         // eddy's runtime client: the channel, not the Runtime API
   MemoryCgroups* cgroups = nullptr;  // null: no cgroup (rlimit in `spawn` if any)
   int64_t memory_mb = 0;        // cgroup limit; 0: none yet (pre-started)
   std::chrono::milliseconds init_timeout{10000};
@@ -96,7 +115,7 @@ struct InstanceSetup {
 
 class Instance : public std::enable_shared_from_this<Instance> {
  public:
-  // Opens the Runtime API listener. Nothing runs until start().
+  // Opens the Runtime API listener or the channel. Nothing runs until start().
   static Result<std::shared_ptr<Instance>> create(boost::asio::io_context& io,
                                                   std::weak_ptr<InstanceOwner> owner,
                                                   InstanceSetup setup);
@@ -118,7 +137,7 @@ class Instance : public std::enable_shared_from_this<Instance> {
   // running job ends as a crash.
   void stop();
 
-  uint16_t port() const { return port_; }
+  uint16_t port() const { return port_; }  // the Runtime API's; 0 with a channel
   pid_t pid() const { return pid_; }
   const std::string& label() const { return label_; }
   std::chrono::steady_clock::time_point created() const { return created_; }

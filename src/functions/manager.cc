@@ -693,6 +693,7 @@ class FunctionManager::Impl::Prestarter : public InstanceOwner,
       InstanceSetup setup;
       setup.label = fmt::format("prestart-{}-{}", runtime_name(rt), ++m_.serial);
       setup.spawn.argv = m_.runtime_argv(rt, "");
+      setup.channel = true;
       auto env = base_env();
       env["EDDY_PRESTARTED"] = "1";
       setup.spawn.env = env_list(env);
@@ -774,6 +775,7 @@ void FunctionManager::Impl::Function::start_instance(InstanceId id, int64_t vers
   InstanceSetup setup;
   setup.label = label;
   setup.spawn.argv = m_.runtime_argv(c.runtime, d->code_dir);
+  setup.channel = c.runtime != Runtime::provided;
   setup.spawn.env = env_list(m_.function_env(*d, 0, label));
   setup.spawn.cwd = d->code_dir;
   setup.spawn.uid = m_.uid;

@@ -81,6 +81,14 @@ Result<Child> PosixLauncher::spawn(const SpawnSpec& spec) {
     // Descriptors the server opened without O_CLOEXEC (sockets) must not leak into
     // functions: mark every one past stderr close-on-exec.
     ::syscall(SYS_close_range, 3u, ~0u, 4u /* CLOSE_RANGE_CLOEXEC */);
+    if (spec.inherit_fd >= 0) {
+      // Keep the report pipe clear of descriptor 3; dup2 leaves a descriptor that is already
+      // 3 unchanged (and close-on-exec).
+      if (report[1] == 3) report[1] = ::fcntl(3, F_DUPFD_CLOEXEC, 4);
+      bool ok =
+          spec.inherit_fd == 3 ? ::fcntl(3, F_SETFD, 0) == 0 : ::dup2(spec.inherit_fd, 3) == 3;
+      if (report[1] < 0 || !ok) child_fail(report[1], 0);
+    }
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);

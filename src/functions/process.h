@@ -1,9 +1,9 @@
 // Process spawning behind a seam: the pool starts instance processes through a Launcher so
 // tests can substitute their own. The real one forks and execs with a clean environment,
-// stdout/stderr on pipes, its own process group (so a kill takes the whole tree), optional
-// resource limits, an optional cgroup to join before exec, and an optional unprivileged
-// user.
-// Its children get SIGKILL when the server dies (PR_SET_PDEATHSIG).
+// stdout/stderr on pipes, optionally one more inherited descriptor (as fd 3), its own
+// process group (so a kill takes the whole tree), optional resource limits, an optional cgroup to
+// join before exec, and an optional unprivileged user. Its children get SIGKILL when the server
+// dies (PR_SET_PDEATHSIG).
 //
 // Threading: Launcher implementations are thread-safe.
 #pragma once
@@ -28,6 +28,7 @@ struct SpawnSpec {
   std::optional<gid_t> gid;
   std::string cgroup_procs;        // a cgroup.procs file to join before exec, or ""
   uint64_t rlimit_data_bytes = 0;  // RLIMIT_DATA, 0 = unlimited (the fallback memory cap)
+  int inherit_fd = -1;             // given to the process as its descriptor 3, or -1
 };
 
 // A started process. The caller owns the descriptors (close them) and the process (kill
