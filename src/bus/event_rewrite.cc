@@ -34,7 +34,8 @@ std::string cut_utf8(std::string s, size_t n) {
 
 Result<events::Event> rewrite_event(std::string_view stored_json,
                                     std::span<const std::string_view> remove,
-                                    std::span<const ExtensionValue> set, size_t max_event_bytes) {
+                                    std::span<const ExtensionValue> set, size_t max_event_bytes,
+                                    const NewData* data) {
   events::EventBuilder builder;
   builder.reset(events::EventBuilder::Origin::json);
   std::deque<std::string> strings;  // unescaped values; the builder keeps views into them
@@ -48,6 +49,7 @@ Result<events::Event> rewrite_event(std::string_view stored_json,
     std::string_view name = members.name();
     std::string_view value = members.value();
     if (skipped(name)) continue;
+    if (data && (name == "data" || name == "data_base64" || name == "datacontenttype")) continue;
     if (value.empty()) return not_stored("empty value");
     Status added;
     if (name == "data") {
@@ -72,6 +74,12 @@ Result<events::Event> rewrite_event(std::string_view stored_json,
     if (!added) return std::move(added).error();
   }
   if (members.failed()) return not_stored("not a JSON object");
+  if (data) {
+    if (auto s = builder.set_data_json(data->json); !s) return std::move(s).error();
+    if (auto s = builder.add_string("datacontenttype", data->content_type); !s) {
+      return std::move(s).error();
+    }
+  }
   for (const auto& e : set) {
     Status added = std::holds_alternative<int64_t>(e.value)
                        ? builder.add_integer(e.name, std::get<int64_t>(e.value))
@@ -96,7 +104,8 @@ Result<events::Event> strip_dead_letter(std::string_view stored_json) {
   return rewrite_event(stored_json, kDeadLetterExtensions, {}, stored_json.size() + kRewriteSlack);
 }
 
-Result<events::Event> make_forwarded(std::string_view stored_json, size_t max_event_bytes) {
+Result<events::Event> make_forwarded(std::string_view stored_json, size_t max_event_bytes,
+                                     const NewData* data) {
   int64_t hops = 0;
   if (auto h = events::attribute(stored_json, kHopsExtension)) {
     auto [end, ec] = std::from_chars(h->data(), h->data() + h->size(), hops);
@@ -110,7 +119,7 @@ Result<events::Event> make_forwarded(std::string_view stored_json, size_t max_ev
   }
   ExtensionValue hop{std::string(kHopsExtension), hops + 1};
   return rewrite_event(stored_json, {}, std::span<const ExtensionValue>(&hop, 1),
-                       std::max(max_event_bytes, stored_json.size() + kRewriteSlack));
+                       std::max(max_event_bytes, stored_json.size() + kRewriteSlack), data);
 }
 
 }  // namespace eddy::bus

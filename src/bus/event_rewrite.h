@@ -21,13 +21,21 @@ struct ExtensionValue {
   std::variant<std::string, int64_t> value;
 };
 
+// New data for an event: compact JSON and its content type.
+struct NewData {
+  std::string_view json;
+  std::string_view content_type;
+};
+
 // The stored event `stored_json` without the extensions named in `remove` and with those
-// in `set` (replacing same-named ones; new ones go last). Fails with Errc::corrupt when
-// `stored_json` is not a stored event, and as EventBuilder does for a bad extension.
-// The result may be at most `max_event_bytes` long.
+// in `set` (replacing same-named ones; new ones go last); with `data`, that replaces the
+// event's data and datacontenttype. Fails with Errc::corrupt when `stored_json` is not a
+// stored event, and as EventBuilder does for a bad extension or data. The result may be at
+// most `max_event_bytes` long.
 Result<events::Event> rewrite_event(std::string_view stored_json,
                                     std::span<const std::string_view> remove,
-                                    std::span<const ExtensionValue> set, size_t max_event_bytes);
+                                    std::span<const ExtensionValue> set, size_t max_event_bytes,
+                                    const NewData* data = nullptr);
 
 // The extensions a dead letter carries, in the order they are written.
 inline constexpr std::string_view kDeadLetterExtensions[] = {"eddysubscription", "eddyattempts",
@@ -56,8 +64,10 @@ inline constexpr std::string_view kHopsExtension = "eddyhops";
 // Forwarding stops (a permanent failure) past this many hops: a loop of topics.
 inline constexpr int64_t kMaxHops = 32;
 
-// The event as forwarded to another topic: same id and attributes, `eddyhops` one more.
-// Fails with Errc::conflict past kMaxHops.
-Result<events::Event> make_forwarded(std::string_view stored_json, size_t max_event_bytes);
+// The event as forwarded to another topic: same id and attributes, `eddyhops` one more, and
+// `data` instead of its own when given (a subscription's transform). Fails with
+// Errc::conflict past kMaxHops.
+Result<events::Event> make_forwarded(std::string_view stored_json, size_t max_event_bytes,
+                                     const NewData* data = nullptr);
 
 }  // namespace eddy::bus

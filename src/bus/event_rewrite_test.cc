@@ -90,6 +90,22 @@ TEST(EventRewriteTest, ForwardingKeepsTheIdAndCountsHops) {
   EXPECT_EQ(events::attribute(two->json, "eddyhops"), "2");
 }
 
+TEST(EventRewriteTest, ForwardingWithNewDataReplacesDataAndItsContentType) {
+  NewData data{R"({"order":"A7"})", "application/json"};
+  auto f = make_forwarded(stored(kEvent), 1 << 20, &data);
+  ASSERT_TRUE(f.ok()) << f.error().message;
+  EXPECT_EQ(f->id, "e-1");
+  EXPECT_EQ(events::find_member(f->json, "data"), R"({"order":"A7"})");
+  EXPECT_EQ(events::attribute(f->json, "datacontenttype"), "application/json");
+  EXPECT_EQ(events::attribute(f->json, "eddyhops"), "1");
+  NewData text{R"("hello")", "text/plain; charset=utf-8"};
+  auto t = make_forwarded(f->json, 1 << 20, &text);
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_EQ(events::find_member(t->json, "data"), R"("hello")");
+  EXPECT_EQ(events::attribute(t->json, "datacontenttype"), "text/plain; charset=utf-8");
+  EXPECT_EQ(events::attribute(t->json, "eddyhops"), "2");
+}
+
 TEST(EventRewriteTest, ForwardingStopsALoop) {
   std::string ev = stored(kEvent);
   for (int i = 0; i < kMaxHops; ++i) {

@@ -14,13 +14,14 @@
 #include <charconv>
 
 #include "bus/push_client.h"
+#include "bus/topic_filter.h"
 #include "bus/topics.h"
 #include "catalog/catalog.h"
 #include "common/json_util.h"
 #include "common/rfc3339.h"
 #include "events/stored_json.h"
 #include "log/topic.h"
-#include "rules/interpreter.h"
+#include "rules/predicates.h"
 
 namespace eddy::bus {
 namespace asio = boost::asio;
@@ -47,6 +48,23 @@ bool parse_u64(std::string_view s, uint64_t& out) {
 
 bool permanent_status(int status) {
   return status >= 400 && status <= 499 && status != 408 && status != 429;
+}
+
+// What a subscription with `transform` delivers for a stored event.
+struct Transformed {
+  std::string json;  // as JSON: text a template produced becomes a JSON string
+  std::string raw;   // as the transform produced it (a URL target's body)
+  bool text = false;
+};
+
+Result<Transformed> transform_event(const rules::Transform& transform, std::string_view payload) {
+  auto out = rules::apply(transform, payload);
+  if (!out) return std::move(out).error();
+  Transformed t;
+  t.text = !transform.json_output();
+  t.json = t.text ? rules::quote_json(*out) : *out;
+  t.raw = std::move(*out);
+  return t;
 }
 
 }  // namespace
@@ -131,18 +149,22 @@ Subscription::~Subscription() = default;
 
 Result<std::shared_ptr<Subscription>> Subscription::create(
     Deps deps, std::string name, SubscriptionConfig config, std::shared_ptr<log::Topic> topic,
-    const std::optional<std::string>& state) {
+    std::shared_ptr<TopicFilter> filters, const std::optional<std::string>& state) {
   std::shared_ptr<Subscription> sub(new Subscription(deps, std::move(name), std::move(config)));
-  if (auto s = sub->init(std::move(topic), state); !s) return std::move(s).error();
+  if (auto s = sub->init(std::move(topic), std::move(filters), state); !s) {
+    std::lock_guard lock(sub->mu_);
+    sub->drop_filter();
+    return std::move(s).error();
+  }
   return sub;
 }
 
-Status Subscription::init(std::shared_ptr<log::Topic> topic,
+Status Subscription::init(std::shared_ptr<log::Topic> topic, std::shared_ptr<TopicFilter> filters,
                           const std::optional<std::string>& state) {
-  if (!config_.filter.empty()) {
-    auto p = rules::compile_pattern(config_.filter);
-    if (!p) return std::move(p).error();
-    filter_ = std::move(*p);
+  if (!config_.transform.empty()) {
+    auto t = rules::compile_transform(json::parse(config_.transform));
+    if (!t) return std::move(t).error();
+    transform_ = std::move(*t);
   }
   if (config_.target == SubscriptionConfig::Target::url) {
     auto client = PushClient::create(deps_.io, config_.target_url);
@@ -155,6 +177,14 @@ Status Subscription::init(std::shared_ptr<log::Topic> topic,
     return {};
   }
   topic_ = std::move(topic);
+  filters_ = std::move(filters);
+  if (!config_.filter.empty()) {
+    auto p = rules::compile_pattern(config_.filter);
+    if (!p) return std::move(p).error();
+    filter_id_ = filters_->new_id();
+    filtered_ = true;
+    if (auto s = filters_->set(filter_id_, *p); !s) return s;
+  }
 
   json::object saved;
   if (state) {
@@ -268,6 +298,8 @@ void Subscription::stop(bool persist) {
     if (persist && !detached_) snapshot = state_json();
     for (auto& s : main_) s->part = nullptr;
     for (auto& [p, s] : redrive_) s->part = nullptr;
+    drop_filter();
+    filters_.reset();
     topic_.reset();
     dl_topic_.reset();
   }
@@ -291,6 +323,12 @@ Status Subscription::reconfigure(SubscriptionConfig config) {
     if (!p) return std::move(p).error();
     filter = std::move(*p);
   }
+  rules::Transform transform;
+  if (!config.transform.empty()) {
+    auto t = rules::compile_transform(json::parse(config.transform));
+    if (!t) return std::move(t).error();
+    transform = std::move(*t);
+  }
   std::shared_ptr<PushClient> client;
   if (config.target == SubscriptionConfig::Target::url) {
     auto c = PushClient::create(deps_.io, config.target_url);
@@ -300,12 +338,21 @@ Status Subscription::reconfigure(SubscriptionConfig config) {
   std::shared_ptr<PushClient> old;
   {
     std::lock_guard lock(mu_);
+    if (filters_) {
+      if (!filter.empty()) {
+        if (!filtered_) filter_id_ = filters_->new_id();
+        if (auto s = filters_->set(filter_id_, filter); !s) return s;
+        filtered_ = true;
+      } else {
+        drop_filter();
+      }
+    }
     if (config.target == config_.target && config.target_url == config_.target_url && push_) {
       client = push_;  // keep its connections
     }
     old = std::exchange(push_, client);
     config_ = std::move(config);
-    filter_ = std::move(filter);
+    transform_ = std::move(transform);
     pushes_ = config_.target != SubscriptionConfig::Target::pull;
   }
   if (old && old != push_) old->close();
@@ -350,10 +397,17 @@ void Subscription::detach() {
   }
   main_.clear();
   redrive_.clear();
+  drop_filter();
+  filters_.reset();
   topic_.reset();
   dl_topic_.reset();
   asio_->timer.cancel();
   armed_at_.reset();
+}
+
+void Subscription::drop_filter() {
+  if (filters_ && filtered_) filters_->remove(filter_id_);
+  filtered_ = false;
 }
 
 Subscription::Source* Subscription::source_for(bool redrive, uint32_t partition) {
@@ -406,7 +460,7 @@ void Subscription::fill(Source& s, size_t want) {
         c.add(rec.offset, rec.time_ms, std::move(original->json));
         continue;
       }
-      if (!filter_.empty() && !rules::matches(filter_, rec.payload)) {
+      if (filtered_ && !filters_->passes(filter_id_, s.partition, rec.offset, rec.payload)) {
         c.skip_to(rec.offset + 1);
         ++counters_.filtered;
         continue;
@@ -434,6 +488,15 @@ std::vector<PulledMessage> Subscription::collect(size_t max) {
       pm.offset = m->offset;
       pm.redriven = s.redrive;
       pm.event = m->payload;
+      if (!transform_.empty()) {
+        // The log holds valid JSON, so this does not fail; if it did, the event goes as it is.
+        if (auto t = transform_event(transform_, m->payload)) {
+          pm.event = std::move(t->json);
+        } else {
+          spdlog::warn("subscription '{}': cannot transform the event at {}.{}: {}", name_,
+                       s.partition, m->offset, t.error().message);
+        }
+      }
       ++counters_.deliveries;
       if (m->attempts > 1) ++counters_.retries;
       out.push_back(std::move(pm));
@@ -642,14 +705,29 @@ void Subscription::deliver(Delivery d) {
   std::shared_ptr<PushClient> client;
   std::chrono::milliseconds timeout;
   bool batched = false;
+  rules::Transform transform;
   {
     std::lock_guard lock(mu_);
+    transform = transform_;
     target = config_.target;
     batched = config_.max_events() > 1;
     target_topic = config_.target_topic;
     function = config_.target_function;
     client = push_;
     timeout = std::chrono::milliseconds(config_.ack_deadline_ms);
+  }
+  // With a transform, every target gets its output where it would get the event (URL and
+  // topic targets: as the data of the CloudEvent, whose attributes stay).
+  std::vector<Transformed> shaped;
+  if (!transform.empty()) {
+    for (const auto& item : d.items) {
+      auto t = transform_event(transform, item.payload);
+      if (!t) {
+        fail_all(d, Failure{"cannot transform the event: " + t.error().message, 0, true, {}});
+        return;
+      }
+      shaped.push_back(std::move(*t));
+    }
   }
   if (target == SubscriptionConfig::Target::url && client) {
     auto msg = events::to_binary(d.items.front().payload);
@@ -663,6 +741,10 @@ void Subscription::deliver(Delivery d) {
     req.headers.emplace_back("eddy-delivery-attempt", std::to_string(d.items.front().attempt));
     req.content_type = std::move(msg->content_type);
     req.body = std::move(msg->body);
+    if (!shaped.empty()) {
+      req.content_type = shaped.front().text ? "text/plain; charset=utf-8" : "application/json";
+      req.body = std::move(shaped.front().raw);
+    }
     req.timeout = timeout;
     auto ref = std::make_shared<Delivery>(std::move(d));
     client->post(std::move(req), [weak, ref](PushResponse r) {
@@ -693,7 +775,22 @@ void Subscription::deliver(Delivery d) {
                      {}});
       return;
     }
-    auto ev = make_forwarded(d.items.front().payload, kMaxForwardedBytes);
+    std::string data;
+    std::optional<NewData> new_data;
+    if (!shaped.empty()) {
+      // Stored data is compact JSON.
+      json::error_code ec;
+      auto v = json::parse(shaped.front().json, ec);
+      if (ec) {
+        fail_all(d, Failure{"the transform's output is not JSON: " + ec.message(), 0, true, {}});
+        return;
+      }
+      data = json::serialize(v);
+      new_data =
+          NewData{data, shaped.front().text ? "text/plain; charset=utf-8" : "application/json"};
+    }
+    auto ev = make_forwarded(d.items.front().payload, kMaxForwardedBytes,
+                             new_data ? &*new_data : nullptr);
     if (!ev) {
       fail_all(d, Failure{ev.error().message, 0, true, {}});
       return;
@@ -721,16 +818,19 @@ void Subscription::deliver(Delivery d) {
   if (target == SubscriptionConfig::Target::function && deps_.functions.invoke) {
     // One event is the CloudEvent itself; a batch is {"Records":[...]}, as Lambda's event
     // sources send it.
+    auto event = [&](size_t i) -> const std::string& {
+      return shaped.empty() ? d.items[i].payload : shaped[i].json;
+    };
     std::string payload;
     if (batched) {
       payload = R"({"Records":[)";
       for (size_t i = 0; i < d.items.size(); ++i) {
         if (i) payload += ',';
-        payload += d.items[i].payload;
+        payload += event(i);
       }
       payload += "]}";
     } else {
-      payload = d.items.front().payload;
+      payload = event(0);
     }
     auto ref = std::make_shared<Delivery>(std::move(d));
     auto& io = deps_.io;

@@ -27,7 +27,7 @@
 #include "bus/partition_cursor.h"
 #include "bus/subscription_config.h"
 #include "bus/subscriptions.h"
-#include "rules/pattern.h"
+#include "rules/transform.h"
 
 namespace boost::asio {
 class io_context;
@@ -41,6 +41,7 @@ class Partition;
 namespace eddy::bus {
 
 class PushClient;
+class TopicFilter;
 
 // An ack id names a lease of one event: `{partition}.{offset}.{lease}`, with an `r` before
 // the partition for an event redriven from the dead-letter topic.
@@ -65,11 +66,14 @@ class Subscription : public std::enable_shared_from_this<Subscription> {
   };
 
   // A subscription over `topic` (null: the topic is gone; the subscription then only
-  // answers errors). `state` is the ack state the catalog holds (nullopt for a new
-  // subscription, which starts at config.start). Call start() to begin delivering.
+  // answers errors). `filters` holds the filters of the topic's subscriptions (null when
+  // `topic` is); this one's filter joins them. `state` is the ack state the catalog holds
+  // (nullopt for a new subscription, which starts at config.start). Call start() to begin
+  // delivering.
   static Result<std::shared_ptr<Subscription>> create(Deps deps, std::string name,
                                                       SubscriptionConfig config,
                                                       std::shared_ptr<log::Topic> topic,
+                                                      std::shared_ptr<TopicFilter> filters,
                                                       const std::optional<std::string>& state);
   ~Subscription();
   Subscription(const Subscription&) = delete;
@@ -105,7 +109,8 @@ class Subscription : public std::enable_shared_from_this<Subscription> {
   struct Asio;
 
   Subscription(Deps deps, std::string name, SubscriptionConfig config);
-  Status init(std::shared_ptr<log::Topic> topic, const std::optional<std::string>& state);
+  Status init(std::shared_ptr<log::Topic> topic, std::shared_ptr<TopicFilter> filters,
+              const std::optional<std::string>& state);
 
   // All below run with mu_ held unless noted.
   Source* source_for(bool redrive, uint32_t partition);
@@ -118,6 +123,7 @@ class Subscription : public std::enable_shared_from_this<Subscription> {
   std::vector<PulledMessage> collect(size_t max);
   void collect_dead(Source& s, const std::vector<uint64_t>& offsets, std::vector<DeadLetter>& out);
   void retire_redrive();
+  void drop_filter();
   void rearm();
   void mark_dirty();
   std::string state_json() const;
@@ -146,7 +152,10 @@ class Subscription : public std::enable_shared_from_this<Subscription> {
   const std::string name_;
   mutable std::mutex mu_;
   SubscriptionConfig config_;
-  rules::Pattern filter_;
+  std::shared_ptr<TopicFilter> filters_;
+  uint64_t filter_id_ = 0;  // this subscription's filter in filters_
+  bool filtered_ = false;   // whether it has one
+  rules::Transform transform_;
   std::shared_ptr<PushClient> push_;
   std::shared_ptr<log::Topic> topic_;
   std::shared_ptr<log::Topic> dl_topic_;  // the topic redrive sources read

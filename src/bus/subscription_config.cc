@@ -10,6 +10,7 @@
 #include "common/json_util.h"
 #include "common/rfc3339.h"
 #include "rules/pattern.h"
+#include "rules/transform.h"
 
 namespace eddy::bus {
 namespace json = boost::json;
@@ -188,9 +189,9 @@ Result<SubscriptionConfig> SubscriptionConfig::from_json(const json::object& bod
     c.filter = pattern->json();
   }
   if (auto it = body.find("transform"); it != body.end() && !it->value().is_null()) {
-    return invalid(
-        "'transform' is not supported on subscriptions yet; deliver the event as it "
-        "is and reshape it in the consumer");
+    auto transform = rules::compile_transform(it->value());
+    if (!transform) return std::move(transform).error();
+    c.transform = json::serialize(it->value());
   }
 
   auto target = get_object(body, "target");
@@ -261,6 +262,7 @@ json::object SubscriptionConfig::to_json() const {
   if (!filter.empty()) {
     o["filter"] = json::parse(filter);
   }
+  if (!transform.empty()) o["transform"] = json::parse(transform);
   switch (target) {
     case Target::pull:
       o["target"] = json::object{{"pull", json::object()}};

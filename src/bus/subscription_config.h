@@ -31,7 +31,8 @@ struct SubscriptionConfig {
 
   std::string topic;
   SubscriptionMode mode = SubscriptionMode::queue;
-  std::string filter;  // the event pattern as minified JSON; empty: every event
+  std::string filter;     // the event pattern as minified JSON; empty: every event
+  std::string transform;  // rules/transform.h's spec as minified JSON; empty: the event as it is
   Target target = Target::pull;
   std::string target_url;       // Target::url: http://host[:port][/path]
   std::string target_topic;     // Target::topic
@@ -51,8 +52,7 @@ struct SubscriptionConfig {
   StartPosition start;
 
   // Reads a request body. Unknown fields, wrong types and out-of-range values are
-  // invalid_argument errors naming the field; a bad filter is invalid_pattern; `transform`
-  // is refused (invalid_argument) until it is implemented.
+  // invalid_argument errors naming the field; a bad filter is invalid_pattern.
   static Result<SubscriptionConfig> from_json(const boost::json::object& body);
   // Every field, defaults included, in the request body's shape.
   boost::json::object to_json() const;

@@ -28,6 +28,7 @@ TEST(SubscriptionConfigTest, DefaultsFollowTheDesign) {
 
 TEST(SubscriptionConfigTest, ReadsEveryField) {
   auto c = parse(R"({"topic":"orders","mode":"stream","filter":{"type":["a"]},
+    "transform":{"input_paths":{"id":"$.data.id"},"input_template":"{\"order\": <id>}"},
     "target":{"url":"http://127.0.0.1:9000/hook?x=1"},"ack_deadline_ms":500,
     "retry":{"max_attempts":3,"initial_backoff_ms":10,"max_backoff_ms":100,"max_age_ms":60000,
              "retry_after_max_ms":2000},
@@ -36,6 +37,8 @@ TEST(SubscriptionConfigTest, ReadsEveryField) {
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_EQ(c->mode, SubscriptionMode::stream);
   EXPECT_EQ(c->filter, R"({"type":["a"]})");
+  EXPECT_EQ(c->transform,
+            R"({"input_paths":{"id":"$.data.id"},"input_template":"{\"order\": <id>}"})");
   EXPECT_EQ(c->target_url, "http://127.0.0.1:9000/hook?x=1");
   EXPECT_EQ(c->retry.max_age_ms, 60000);
   EXPECT_EQ(c->max_events(), 1u);
@@ -91,6 +94,11 @@ TEST(SubscriptionConfigTest, BadInputNamesTheField) {
       {R"({"topic":"t","target":{"function":""}})", Errc::invalid_argument, "target.function"},
       {R"({"topic":"t","target":{"queue":"q"}})", Errc::invalid_argument, "unknown target"},
       {R"({"topic":"t","filter":{"type":"not-a-list"}})", Errc::invalid_pattern, "filter"},
+      {R"({"topic":"t","transform":"$.data"})", Errc::invalid_argument, "transform: must be"},
+      {R"({"topic":"t","transform":{"select":"data.id"}})", Errc::invalid_argument,
+       "transform.select: \"data.id\" is not a path"},
+      {R"({"topic":"t","transform":{"input_paths":{"x":"$.a"},"input_template":"{<x>: 1}"}})",
+       Errc::invalid_argument, "transform.input_template"},
       {R"({"topic":"t","dead_letter_topic":"bad name"})", Errc::invalid_argument,
        "dead_letter_topic"},
       {R"({"topic":"bad/name"})", Errc::invalid_argument, "topic name"},

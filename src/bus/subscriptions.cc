@@ -8,6 +8,7 @@
 #include <boost/json/value.hpp>
 
 #include "bus/subscription.h"
+#include "bus/topic_filter.h"
 #include "bus/topics.h"
 #include "catalog/catalog.h"
 #include "common/json_util.h"
@@ -90,7 +91,9 @@ Status SubscriptionManager::open_all() {
       spdlog::warn("subscription '{}': its topic '{}' no longer exists", r.name, config->topic);
     }
     Subscription::Deps deps{io_, *writer_, catalog_, topics_, clock_, functions_};
-    auto sub = Subscription::create(deps, r.name, std::move(*config), std::move(topic), *state);
+    auto filters = filters_for(topic);
+    auto sub = Subscription::create(deps, r.name, std::move(*config), std::move(topic),
+                                    std::move(filters), *state);
     if (!sub) return std::move(sub).error();
     (*sub)->start();
     std::lock_guard lock(mu_);
@@ -98,6 +101,20 @@ Status SubscriptionManager::open_all() {
   }
   spdlog::info("opened {} subscription(s)", all->size());
   return {};
+}
+
+std::shared_ptr<TopicFilter> SubscriptionManager::filters_for(
+    const std::shared_ptr<log::Topic>& topic) {
+  if (!topic) return nullptr;
+  std::lock_guard lock(mu_);
+  std::erase_if(filters_, [](const auto& kv) { return kv.second.expired(); });
+  auto& slot = filters_[topic->name()];
+  auto filters = slot.lock();
+  if (!filters || !filters->serves(topic)) {
+    filters = std::make_shared<TopicFilter>(topic);
+    slot = filters;
+  }
+  return filters;
 }
 
 std::shared_ptr<Subscription> SubscriptionManager::find(std::string_view name) const {
@@ -160,7 +177,8 @@ Result<std::pair<json::object, bool>> SubscriptionManager::put(std::string_view 
     return std::pair{std::move(*d), false};
   }
   Subscription::Deps deps{io_, *writer_, catalog_, topics_, clock_, functions_};
-  auto sub = Subscription::create(deps, std::string(name), *config, topic, std::nullopt);
+  auto sub = Subscription::create(deps, std::string(name), *config, topic, filters_for(topic),
+                                  std::nullopt);
   if (!sub) return std::move(sub).error();
   // The spec first, then the start position: a crash in between leaves a subscription that
   // computes its start again at the next open.

@@ -47,10 +47,14 @@ class thread_pool;
 namespace eddy::catalog {
 class Catalog;
 }
+namespace eddy::log {
+class Topic;
+}
 
 namespace eddy::bus {
 
 class TopicManager;
+class TopicFilter;
 class Subscription;
 
 inline constexpr std::chrono::milliseconds kStateFlushInterval{100};
@@ -134,6 +138,8 @@ class SubscriptionManager {
 
  private:
   std::shared_ptr<Subscription> find(std::string_view name) const;
+  // The filters of the subscriptions of `topic` (null for null), shared by them all.
+  std::shared_ptr<TopicFilter> filters_for(const std::shared_ptr<log::Topic>& topic);
   Result<std::shared_ptr<Subscription>> find_or_error(std::string_view name) const;
 
   boost::asio::io_context& io_;
@@ -145,6 +151,7 @@ class SubscriptionManager {
   std::mutex admin_mu_;  // serializes put / remove
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<Subscription>, std::less<>> subs_;
+  std::map<std::string, std::weak_ptr<TopicFilter>, std::less<>> filters_;  // by topic name
 };
 
 }  // namespace eddy::bus

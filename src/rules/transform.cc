@@ -47,7 +47,8 @@ Result<Path> parse_path(std::string_view text, const std::string& where) {
           if (text[j] == '\\' && j + 1 < text.size()) ++j;
           key.push_back(text[j]);
         }
-        if (j + 1 >= text.size() || text[j + 1] != ']') return bad("has an unterminated ['name'] step");
+        if (j + 1 >= text.size() || text[j + 1] != ']')
+          return bad("has an unterminated ['name'] step");
         path.push_back({std::move(key), -1});
         i = j + 2;
       } else {
@@ -72,8 +73,8 @@ Result<Path> parse_path(std::string_view text, const std::string& where) {
 bool valid_name(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
   for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-              c == '-' || c == '.';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.';
     if (!ok) return false;
   }
   return true;
@@ -88,10 +89,12 @@ struct Found {
 };
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t')) {
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t')) {
     s.remove_suffix(1);
   }
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\n' || s.front() == '\r' || s.front() == '\t')) {
+  while (!s.empty() &&
+         (s.front() == ' ' || s.front() == '\n' || s.front() == '\r' || s.front() == '\t')) {
     s.remove_prefix(1);
   }
   return s;
@@ -214,17 +217,23 @@ struct Transform::Data {
   std::vector<Piece> pieces;
 };
 
+bool Transform::json_output() const {
+  return !data_ || data_->mode != Data::Mode::text;
+}
+
 Result<Transform> compile_transform(const boost::json::value& spec) {
   auto fail = [](const std::string& msg) { return make_error(Errc::invalid_argument, msg); };
   const boost::json::object* obj = spec.if_object();
   if (!obj) {
-    return fail("transform: must be an object, like {\"select\": \"$.data\"} or {\"input_paths\": {...}, "
-                "\"input_template\": \"...\"}");
+    return fail(
+        "transform: must be an object, like {\"select\": \"$.data\"} or {\"input_paths\": {...}, "
+        "\"input_template\": \"...\"}");
   }
   for (const auto& kv : *obj) {
     if (kv.key() != "select" && kv.key() != "input_paths" && kv.key() != "input_template") {
-      return fail("transform." + std::string(kv.key()) +
-                  ": unknown member; a transform has either select, or input_paths and input_template");
+      return fail(
+          "transform." + std::string(kv.key()) +
+          ": unknown member; a transform has either select, or input_paths and input_template");
     }
   }
   auto data = std::make_shared<Transform::Data>();
@@ -232,7 +241,8 @@ Result<Transform> compile_transform(const boost::json::value& spec) {
     if (obj->contains("input_paths") || obj->contains("input_template")) {
       return fail("transform: use either select or input_paths with input_template, not both");
     }
-    if (!sel->is_string()) return fail("transform.select: must be a path string, like \"$.data.order\"");
+    if (!sel->is_string())
+      return fail("transform.select: must be a path string, like \"$.data.order\"");
     auto path = parse_path(std::string_view(sel->get_string()), "transform.select");
     if (!path) return std::move(path).error();
     data->mode = Transform::Data::Mode::select;
@@ -247,15 +257,16 @@ Result<Transform> compile_transform(const boost::json::value& spec) {
   }
   std::string_view tmpl(tmpl_value->get_string());
   if (tmpl.empty() || tmpl.size() > kMaxTemplate) {
-    return fail("transform.input_template: must be 1 to " + std::to_string(kMaxTemplate) + " characters");
+    return fail("transform.input_template: must be 1 to " + std::to_string(kMaxTemplate) +
+                " characters");
   }
   std::vector<std::string> names;
   if (const auto* paths = obj->if_contains("input_paths")) {
     const boost::json::object* po = paths->if_object();
     if (!po) return fail("transform.input_paths: must be an object of name -> path");
     if (po->size() > kMaxPaths) {
-      return fail("transform.input_paths: has " + std::to_string(po->size()) + " entries; the limit is " +
-                  std::to_string(kMaxPaths));
+      return fail("transform.input_paths: has " + std::to_string(po->size()) +
+                  " entries; the limit is " + std::to_string(kMaxPaths));
     }
     for (const auto& kv : *po) {
       std::string name(kv.key());
@@ -263,8 +274,10 @@ Result<Transform> compile_transform(const boost::json::value& spec) {
       if (!valid_name(name)) {
         return fail(where + ": names are 1 to 64 letters, digits, '_', '-' or '.'");
       }
-      if (name.rfind("aws.", 0) == 0) return fail(where + ": names starting with \"aws.\" are reserved");
-      if (!kv.value().is_string()) return fail(where + ": must be a path string, like \"$.data.id\"");
+      if (name.rfind("aws.", 0) == 0)
+        return fail(where + ": names starting with \"aws.\" are reserved");
+      if (!kv.value().is_string())
+        return fail(where + ": must be a path string, like \"$.data.id\"");
       auto path = parse_path(std::string_view(kv.value().get_string()), where);
       if (!path) return std::move(path).error();
       names.push_back(std::move(name));
@@ -324,9 +337,12 @@ Result<Transform> compile_transform(const boost::json::value& spec) {
     boost::system::error_code ec;
     boost::json::parse(probe, ec);
     if (ec) {
-      return fail("transform.input_template: starts like JSON but is not valid JSON with its placeholders "
-                  "filled in (" + ec.message() + "); a placeholder may stand for a value or sit inside a "
-                  "string, but not be an object key");
+      return fail(
+          "transform.input_template: starts like JSON but is not valid JSON with its placeholders "
+          "filled in (" +
+          ec.message() +
+          "); a placeholder may stand for a value or sit inside a "
+          "string, but not be an object key");
     }
   }
   Transform t;

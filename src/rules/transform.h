@@ -30,6 +30,8 @@ class Transform {
  public:
   Transform() = default;  // empty: apply() returns the event unchanged
   bool empty() const { return data_ == nullptr; }
+  // Whether apply() produces JSON: false only for a text template.
+  bool json_output() const;
 
  private:
   struct Data;
