@@ -29,9 +29,11 @@ struct Target {
                             int64_t max) const;
 };
 
+// One request's view of the gateway.
 struct Context {
   Services& services;
   const GatewayOptions& options;
+  std::string_view peer;  // the client's IP address
 };
 
 // 405 naming the allowed methods.

@@ -123,14 +123,13 @@ asio::awaitable<Response> handle_user_route(Context& ctx, Request& req, const Ta
   if (a.early) co_return std::move(*a.early);
   const sh::Route& route = *a.route;
   std::string request_id = events::new_event_id();
-  std::string source = source_ip(ctx, req);
   sh::ProxyRoute pr;
   pr.resource = route.path.text();
   pr.route_key = route.route_key;
   pr.path_params = &a.params;
   pr.principal = &a.principal;
   std::string event =
-      sh::build_proxy_event(route.payload_version, proxy_request(ctx, req, source, request_id), pr);
+      sh::build_proxy_event(route.payload_version, proxy_request(ctx, req, request_id), pr);
   Response res;
   if (route.async) {
     auto id = co_await await_callback<Result<std::string>>([&](auto done) {

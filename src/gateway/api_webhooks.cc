@@ -74,7 +74,6 @@ asio::awaitable<Response> publish_delivery(Context& ctx, Request& req, const sw:
 asio::awaitable<Response> invoke_delivery(Context& ctx, Request& req, const sw::Webhook& hook,
                                           ClaimGuard& claim) {
   std::string request_id = events::new_event_id();
-  std::string source = source_ip(ctx, req);
   std::vector<std::pair<std::string, std::string>> params{{"name", hook.name}};
   std::string resource = "/hooks/{name}";
   std::string route_key = "POST /hooks/{name}";
@@ -83,7 +82,7 @@ asio::awaitable<Response> invoke_delivery(Context& ctx, Request& req, const sw::
   pr.route_key = route_key;
   pr.path_params = &params;
   std::string event =
-      sh::build_proxy_event(hook.payload_version, proxy_request(ctx, req, source, request_id), pr);
+      sh::build_proxy_event(hook.payload_version, proxy_request(ctx, req, request_id), pr);
   Response res = co_await invoke_proxy(ctx, hook.target, hook.payload_version, event, request_id);
   res.set("x-amzn-RequestId", request_id);
   // Only a success is remembered: after a failure the sender's retry must get through.

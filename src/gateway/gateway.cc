@@ -59,16 +59,16 @@ Response method_not_allowed(std::string_view allowed) {
 struct Gateway::Impl {
   GatewayOptions options;
   Services services;
-  Context ctx{services, options};
   HttpServer server;
 
   Impl(asio::io_context& io, GatewayOptions o, Services s)
       : options(std::move(o)),
         services(s),
         server(io, ServerOptions{options.listen, options.max_request_bytes},
-               [this](Request& req) { return dispatch(req); }) {}
+               [this](Request& req, std::string_view peer) { return dispatch(req, peer); }) {}
 
-  asio::awaitable<Response> dispatch(Request& req) {
+  asio::awaitable<Response> dispatch(Request& req, std::string_view peer) {
+    Context ctx{services, options, peer};
     auto target = Target::parse(req.target());
     if (!target) co_return error_reply(target.error());
     const auto& seg = target->segments;

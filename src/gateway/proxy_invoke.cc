@@ -26,15 +26,6 @@ asio::awaitable<Result<functions::InvokeResult>> invoke_sync(Context& ctx, const
 
 }  // namespace
 
-std::string source_ip(const Context& ctx, const Request&) {
-  // X-Forwarded-For is not trusted: any client can send one. It stays in the headers.
-  std::string_view listen = ctx.options.listen;
-  std::string_view host = listen.substr(0, listen.rfind(':'));
-  if (host.starts_with("127.") || host == "localhost") return "127.0.0.1";
-  if (host == "[::1]") return "::1";
-  return "";
-}
-
 Response coded_error(http::status status, std::string_view code, std::string_view message) {
   std::string body = R"({"error":{"code":)";
   append_json_string(body, code);
@@ -96,7 +87,7 @@ asio::awaitable<Response> invoke_proxy(Context& ctx, const std::string& function
   co_return to_response(*reply);
 }
 
-sh::ProxyRequest proxy_request(const Context& ctx, const Request& req, const std::string& source,
+sh::ProxyRequest proxy_request(const Context& ctx, const Request& req,
                                const std::string& request_id) {
   sh::ProxyRequest p;
   p.method = req.method_string();
@@ -104,7 +95,7 @@ sh::ProxyRequest proxy_request(const Context& ctx, const Request& req, const std
   p.headers.reserve(16);
   for (const auto& f : req) p.headers.emplace_back(f.name_string(), f.value());
   p.body = req.body();
-  p.source_ip = source;
+  p.source_ip = ctx.peer;
   p.protocol = req.version() == 10 ? "HTTP/1.0" : "HTTP/1.1";
   p.time_ms = ctx.services.clock.now_ms();
   p.request_id = request_id;

@@ -17,14 +17,11 @@ namespace eddy::gateway {
 // word (for the codes Errc has no entry for: unauthorized, function_error, timeout, ...).
 Response coded_error(http::status status, std::string_view code, std::string_view message);
 
-// The client's address as far as eddy knows it: on a loopback listener the peer is
-// loopback; otherwise "" (the listener does not pass the peer address to handlers yet).
-std::string source_ip(const Context& ctx, const Request& req);
-
-// The request as the proxy event builders read it. Views into `req`, `source` and
+// The request as the proxy event builders read it (the source IP is the TCP peer; an
+// X-Forwarded-For header is not trusted and stays a header). Views into `ctx`, `req` and
 // `request_id`, which must outlive the result.
 sources::http::ProxyRequest proxy_request(const Context& ctx, const Request& req,
-                                          const std::string& source, const std::string& request_id);
+                                          const std::string& request_id);
 
 // Invokes `function` synchronously with `event` (moved from) and maps the result: the
 // function's proxy reply; 502 function_error when it failed, 504 timeout when it timed

@@ -26,8 +26,9 @@ constexpr auto kTuple = asio::as_tuple(use_awaitable);
 namespace {
 
 struct Connection {
-  explicit Connection(tcp::socket s) : stream(std::move(s)) {}
+  explicit Connection(tcp::socket s, std::string p) : stream(std::move(s)), peer(std::move(p)) {}
   beast::tcp_stream stream;
+  const std::string peer;  // the client's IP address
   bool busy = false;  // only touched on the connection's strand
 };
 
@@ -65,7 +66,9 @@ struct HttpServer::Impl {
         continue;
       }
       socket.set_option(tcp::no_delay(true), ec);
-      auto conn = std::make_shared<Connection>(std::move(socket));
+      auto remote = socket.remote_endpoint(ec);
+      auto conn = std::make_shared<Connection>(std::move(socket),
+                                               ec ? std::string() : remote.address().to_string());
       {
         std::lock_guard lock(mu);
         connections.remove_if([](const auto& w) { return w.expired(); });
@@ -117,7 +120,7 @@ struct HttpServer::Impl {
       bool keep_alive = req.keep_alive();
       Response res;
       try {
-        res = co_await handler(req);
+        res = co_await handler(req, conn->peer);
       } catch (const std::exception& e) {
         spdlog::error("handler for {} {} threw: {}", std::string_view(req.method_string()),
                       std::string_view(req.target()), e.what());

@@ -15,12 +15,14 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "gateway/http.h"
 
 namespace eddy::gateway {
 
-using Handler = std::function<boost::asio::awaitable<Response>(Request&)>;
+// Serves one request; `peer` is the client's IP address (the connection's remote end).
+using Handler = std::function<boost::asio::awaitable<Response>(Request&, std::string_view peer)>;
 
 struct ServerOptions {
   std::string listen = "127.0.0.1:8400";  // HOST:PORT; port 0 picks a free one

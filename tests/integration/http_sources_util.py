@@ -65,11 +65,12 @@ def put_route(server, rid, **spec):
     return r.json()
 
 
-def raw(server, method, path, headers=(), body=b""):
-    """One request with headers exactly as given (repeats included). Returns
-    (status, [(name, value)], body bytes)."""
+def raw(server, method, path, headers=(), body=b"", source=None):
+    """One request with headers exactly as given (repeats included), from the local address
+    `source` if given. Returns (status, [(name, value)], body bytes)."""
     u = urlparse(server.url)
-    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30,
+                                      source_address=(source, 0) if source else None)
     try:
         conn.putrequest(method, path, skip_accept_encoding=True)
         for k, v in headers:

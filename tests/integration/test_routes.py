@@ -105,6 +105,19 @@ def test_payload_2_0_reaches_the_handler(fserver, workdir, runtime):
     assert e["body"] == '{"order":7}' and e["isBase64Encoded"] is False
 
 
+@pytest.mark.parametrize("version", ["1.0", "2.0"])
+def test_source_ip_is_the_clients_address(fserver, workdir, version):
+    s = fserver()
+    setup_echo(s, workdir, "nodejs", version)
+    # Every 127.x address reaches the loopback listener: the event names the one used, not
+    # the listener's nor a client-supplied X-Forwarded-For.
+    status, _, body = raw(s, "GET", "/files/x", [("X-Forwarded-For", "203.0.113.9")],
+                          source="127.0.0.7")
+    assert status == 201, body
+    rc = json.loads(body)["event"]["requestContext"]
+    assert (rc["http"] if version == "2.0" else rc["identity"])["sourceIp"] == "127.0.0.7"
+
+
 @pytest.mark.parametrize("runtime", ["nodejs", "python"])
 def test_payload_1_0_reaches_the_handler(fserver, workdir, runtime):
     s = fserver()
