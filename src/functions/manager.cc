@@ -11,6 +11,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
+#include <simdjson.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -58,6 +59,18 @@ std::string now_rfc3339(int64_t ms) {
   return s;
 }
 
+// Checks that `s` is one JSON value: simdjson's parser validates all of it without
+// building a value per member. Parsers keep their buffers, so big documents get their own.
+simdjson::error_code check_json(const std::string& s) {
+  constexpr size_t kReusedParserMax = 64u << 10;
+  if (s.size() <= kReusedParserMax) {
+    thread_local simdjson::dom::parser reused;
+    return reused.parse(s).error();
+  }
+  simdjson::dom::parser once;
+  return once.parse(s).error();
+}
+
 // A payload must be one JSON value (as Lambda requires); empty means {}.
 Result<std::string> normalize_payload(std::string payload, size_t limit) {
   if (payload.size() > limit) {
@@ -65,11 +78,9 @@ Result<std::string> normalize_payload(std::string payload, size_t limit) {
                                                    payload.size(), limit));
   }
   if (payload.find_first_not_of(" \t\r\n") == std::string::npos) return std::string("{}");
-  boost::system::error_code ec;
-  json::parse(payload, ec);
-  if (ec) {
+  if (auto e = check_json(payload); e != simdjson::SUCCESS) {
     return make_error(Errc::invalid_argument,
-                      fmt::format("the payload must be JSON: {}", ec.message()));
+                      fmt::format("the payload must be JSON: {}", simdjson::error_message(e)));
   }
   return payload;
 }
@@ -86,10 +97,8 @@ std::string status_word(JobOutcome::Kind k) {
 }
 
 // The JSON text of `s` if it is JSON, else `s` as a JSON string.
-std::string as_json_value(std::string_view s) {
-  boost::system::error_code ec;
-  json::parse(s, ec);
-  if (!ec && !s.empty()) return std::string(s);
+std::string as_json_value(const std::string& s) {
+  if (!s.empty() && check_json(s) == simdjson::SUCCESS) return s;
   std::string out;
   append_json_string(out, s);
   return out;
