@@ -1,11 +1,11 @@
 #include "cli/cli.h"
 
-#include <CLI/CLI.hpp>
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <chrono>
 #include <cstdlib>
@@ -16,13 +16,13 @@
 #include <vector>
 
 #include "app/app.h"
-#include "cli/http_client.h"
 #include "cli/bench.h"
+#include "cli/function.h"
+#include "cli/http_client.h"
 #include "cli/pattern.h"
 #include "cli/route.h"
-#include "cli/webhook.h"
 #include "cli/sub.h"
-#include "cli/function.h"
+#include "cli/webhook.h"
 
 namespace eddy::cli {
 namespace json = boost::json;
@@ -33,49 +33,6 @@ std::string env_or(const char* name, std::string fallback) {
   const char* v = std::getenv(name);
   return v && *v ? std::string(v) : std::move(fallback);
 }
-
-int fail(std::string_view message) {
-  std::cerr << "eddy: " << message << "\n";
-  return 1;
-}
-
-// Percent-encodes a path segment (topic names are safe already; this keeps odd input safe).
-std::string seg(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += fmt::format("%{:02X}", c);
-    }
-  }
-  return out;
-}
-
-struct Client {
-  std::string endpoint;
-  std::unique_ptr<HttpClient> http;
-
-  Result<HttpResponse> call(std::string_view method, std::string_view path,
-                            std::string_view body = {},
-                            std::string_view type = "application/json") {
-    if (!http) {
-      auto c = HttpClient::connect_to(endpoint);
-      if (!c) return std::move(c).error();
-      http = std::move(*c);
-    }
-    return http->request(method, path, body, type);
-  }
-
-  // Runs a request and prints the body (pretty JSON) on success.
-  int print(std::string_view method, std::string_view path, std::string_view body = {}) {
-    auto r = call(method, path, body);
-    if (!r) return fail(r.error().message);
-    if (r->status >= 300) return fail(error_message(*r));
-    if (!r->body.empty()) std::cout << r->body << "\n";
-    return 0;
-  }
-};
 
 // Server logs go to stderr, one line per record: UTC time, level, message.
 void configure_logging() {
@@ -102,14 +59,14 @@ int serve(const app::AppOptions& options) {
 }
 
 // Reads events for `eddy publish`: arguments, or one JSON value per line of stdin.
-int publish(Client& client, const std::string& topic, const std::vector<std::string>& args) {
+int publish(HttpClient& client, const std::string& topic, const std::vector<std::string>& args) {
   auto send = [&](const std::string& line) -> int {
     json::error_code ec;
     auto v = json::parse(line, ec);
     if (ec) return fail(fmt::format("not JSON: {}", line));
     bool structured = v.is_object() && v.as_object().contains("specversion");
-    auto r = client.call("POST", "/v1/topics/" + seg(topic) + "/events", line,
-                         structured ? "application/cloudevents+json" : "application/json");
+    auto r = client.request("POST", "/v1/topics/" + path_segment(topic) + "/events", line,
+                            structured ? "application/cloudevents+json" : "application/json");
     if (!r) return fail(r.error().message);
     if (r->status >= 300) return fail(error_message(*r));
     auto reply = json::parse(r->body, ec);
@@ -134,9 +91,9 @@ int publish(Client& client, const std::string& topic, const std::vector<std::str
   return 0;
 }
 
-int tail(Client& client, const std::string& topic, bool from_beginning, bool follow,
+int tail(HttpClient& client, const std::string& topic, bool from_beginning, bool follow,
          std::optional<int> only_partition) {
-  auto info = client.call("GET", "/v1/topics/" + seg(topic));
+  auto info = client.request("GET", "/v1/topics/" + path_segment(topic));
   if (!info) return fail(info.error().message);
   if (info->status >= 300) return fail(error_message(*info));
   auto desc = json::parse(info->body).as_object();
@@ -155,8 +112,9 @@ int tail(Client& client, const std::string& topic, bool from_beginning, bool fol
     for (auto& [part, next] : cursors) {
       // Long-poll only when following a single partition; otherwise poll in turn.
       int wait = follow ? (cursors.size() == 1 ? 20000 : 100) : 0;
-      auto r = client.call("GET", fmt::format("/v1/topics/{}/events?partition={}&offset={}&limit=1000&wait_ms={}",
-                                              seg(topic), part, next, wait));
+      auto r = client.request(
+          "GET", fmt::format("/v1/topics/{}/events?partition={}&offset={}&limit=1000&wait_ms={}",
+                             path_segment(topic), part, next, wait));
       if (!r) return fail(r.error().message);
       if (r->status >= 300) return fail(error_message(*r));
       auto body = json::parse(r->body).as_object();
@@ -178,7 +136,6 @@ int run(int argc, char** argv) {
   app.require_subcommand(1);
   std::string endpoint = env_or("EDDY_ENDPOINT", "http://127.0.0.1:8400");
   app.add_option("--endpoint", endpoint, "eddy server URL (env EDDY_ENDPOINT)");
-  Client client;
 
   // serve
   auto* serve_cmd = app.add_subcommand("serve", "Run the eddy server");
@@ -187,16 +144,22 @@ int run(int argc, char** argv) {
   std::string data_dir = env_or("EDDY_DATA_DIR", "./eddy-data");
   std::string fsync = "always";
   serve_cmd->add_option("--listen", opts.listen, "HOST:PORT to listen on (env EDDY_LISTEN)");
-  serve_cmd->add_option("--data-dir", data_dir, "where the log and catalog live (env EDDY_DATA_DIR)");
+  serve_cmd->add_option("--data-dir", data_dir,
+                        "where the log and catalog live (env EDDY_DATA_DIR)");
   serve_cmd->add_option("--fsync", fsync, "durability: always | interval:MS | never");
   serve_cmd->add_option("--max-event-bytes", opts.max_event_bytes, "largest event accepted");
   serve_cmd->add_option("--max-request-bytes", opts.max_request_bytes, "largest request accepted");
   serve_cmd->add_option("--threads", opts.threads, "io threads (0: one per core)");
-  serve_cmd->add_option("--function-user", opts.functions.user, "run functions as this user when root (default nobody)");
-  serve_cmd->add_option("--node", opts.functions.node, "node binary for nodejs functions (default: node on PATH)");
-  serve_cmd->add_option("--python", opts.functions.python, "python for python functions (default /usr/bin/python3)");
-  serve_cmd->add_option("--prestart", opts.functions.prestart, "pre-started runtime processes per runtime in use (default 2)");
-  serve_cmd->add_option("--function-max-concurrency", opts.functions.defaults.max_concurrency, "default max_concurrency of functions (default 8)");
+  serve_cmd->add_option("--function-user", opts.functions.user,
+                        "run functions as this user when root (default nobody)");
+  serve_cmd->add_option("--node", opts.functions.node,
+                        "node binary for nodejs functions (default: node on PATH)");
+  serve_cmd->add_option("--python", opts.functions.python,
+                        "python for python functions (default /usr/bin/python3)");
+  serve_cmd->add_option("--prestart", opts.functions.prestart,
+                        "pre-started runtime processes per runtime in use (default 2)");
+  serve_cmd->add_option("--function-max-concurrency", opts.functions.defaults.max_concurrency,
+                        "default max_concurrency of functions (default 8)");
 
   // topic
   auto* topic_cmd = app.add_subcommand("topic", "Create, list, show and delete topics");
@@ -208,8 +171,10 @@ int run(int argc, char** argv) {
   tcreate->add_option("name", topic_name)->required();
   tcreate->add_option("--partitions", partitions, "number of partitions (default 1)");
   tcreate->add_option("--retention-ms", retention_ms, "keep events this long (-1: forever)");
-  tcreate->add_option("--retention-bytes", retention_bytes, "keep at most this many bytes per partition (-1: no limit)");
-  tcreate->add_option("--fsync", topic_fsync, "durability for this topic: always | interval:MS | never");
+  tcreate->add_option("--retention-bytes", retention_bytes,
+                      "keep at most this many bytes per partition (-1: no limit)");
+  tcreate->add_option("--fsync", topic_fsync,
+                      "durability for this topic: always | interval:MS | never");
   auto* tlist = topic_cmd->add_subcommand("list", "List topics");
   auto* tget = topic_cmd->add_subcommand("get", "Show a topic's configuration and stats");
   tget->add_option("name", topic_name)->required();
@@ -217,7 +182,8 @@ int run(int argc, char** argv) {
   tdelete->add_option("name", topic_name)->required();
 
   // publish
-  auto* pub_cmd = app.add_subcommand("publish", "Publish events: arguments, or one JSON event per line of stdin");
+  auto* pub_cmd = app.add_subcommand(
+      "publish", "Publish events: arguments, or one JSON event per line of stdin");
   std::vector<std::string> pub_events;
   pub_cmd->add_option("topic", topic_name)->required();
   pub_cmd->add_option("events", pub_events, "events as JSON (CloudEvents or plain JSON)");
@@ -243,7 +209,6 @@ int run(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  client.endpoint = endpoint;
 
   if (serve_cmd->parsed()) {
     auto d = log::Durability::parse(fsync);
@@ -252,25 +217,29 @@ int run(int argc, char** argv) {
     opts.data_dir = data_dir;
     return serve(opts);
   }
-  if (tcreate->parsed()) {
-    json::object body;
-    if (partitions) body["partitions"] = partitions;
-    if (retention_ms) body["retention_ms"] = retention_ms;
-    if (retention_bytes) body["retention_bytes"] = retention_bytes;
-    if (!topic_fsync.empty()) body["fsync"] = topic_fsync;
-    return client.print("PUT", "/v1/topics/" + seg(topic_name), json::serialize(body));
-  }
-  if (tlist->parsed()) return client.print("GET", "/v1/topics");
-  if (tget->parsed()) return client.print("GET", "/v1/topics/" + seg(topic_name));
-  if (tdelete->parsed()) return client.print("DELETE", "/v1/topics/" + seg(topic_name));
-  if (pub_cmd->parsed()) return publish(client, topic_name, pub_events);
-  if (tail_cmd->parsed()) return tail(client, topic_name, from_beginning, follow, tail_partition);
   if (bench.parsed()) return bench.run(endpoint);
   if (sub.parsed()) return sub.run(endpoint);
   if (pattern.parsed()) return pattern.run(endpoint);
   if (route.parsed()) return route.run(endpoint);
   if (webhook.parsed()) return webhook.run(endpoint);
   if (function.parsed()) return function.run(endpoint);
+
+  auto connected = HttpClient::connect_to(endpoint);
+  if (!connected) return fail(connected.error().message);
+  HttpClient& client = **connected;
+  if (tcreate->parsed()) {
+    json::object body;
+    if (partitions) body["partitions"] = partitions;
+    if (retention_ms) body["retention_ms"] = retention_ms;
+    if (retention_bytes) body["retention_bytes"] = retention_bytes;
+    if (!topic_fsync.empty()) body["fsync"] = topic_fsync;
+    return client.print("PUT", "/v1/topics/" + path_segment(topic_name), json::serialize(body));
+  }
+  if (tlist->parsed()) return client.print("GET", "/v1/topics");
+  if (tget->parsed()) return client.print("GET", "/v1/topics/" + path_segment(topic_name));
+  if (tdelete->parsed()) return client.print("DELETE", "/v1/topics/" + path_segment(topic_name));
+  if (pub_cmd->parsed()) return publish(client, topic_name, pub_events);
+  if (tail_cmd->parsed()) return tail(client, topic_name, from_beginning, follow, tail_partition);
   return 0;
 }
 

@@ -1,9 +1,9 @@
 #include "cli/function.h"
 
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <fmt/format.h>
 
 #include <chrono>
 #include <filesystem>
@@ -25,11 +25,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-int fail(std::string_view message) {
-  std::cerr << "eddy: " << message << "\n";
-  return 1;
-}
-
 struct Options {
   std::string name, runtime, handler, code, code_path, payload, request_id;
   std::optional<int64_t> memory_mb, timeout_ms, max_concurrency, min_instances, idle_timeout_ms,
@@ -37,8 +32,8 @@ struct Options {
   std::vector<std::string> env;
   std::string on_success, on_failure;
   bool async = false, follow = false, as_json = false;
-  double price_gb_second = 0.0000166667;     // Lambda's x86 price per GB-second
-  double price_million_requests = 0.20;      // ... and per million requests
+  double price_gb_second = 0.0000166667;  // Lambda's x86 price per GB-second
+  double price_million_requests = 0.20;   // ... and per million requests
 };
 
 // "topic:NAME" or "function:NAME" -> {"topic":NAME}.
@@ -52,26 +47,7 @@ std::optional<json::object> destination(const std::string& s) {
 
 class Runner {
  public:
-  explicit Runner(std::string endpoint) : endpoint_(std::move(endpoint)) {}
-
-  Result<HttpResponse> call(std::string_view method, std::string_view path,
-                            std::string_view body = {},
-                            std::string_view type = "application/json") {
-    if (!http_) {
-      auto c = HttpClient::connect_to(endpoint_);
-      if (!c) return std::move(c).error();
-      http_ = std::move(*c);
-    }
-    return http_->request(method, path, body, type);
-  }
-
-  int print(std::string_view method, std::string_view path, std::string_view body = {}) {
-    auto r = call(method, path, body);
-    if (!r) return fail(r.error().message);
-    if (r->status >= 300) return fail(error_message(*r));
-    if (!r->body.empty()) std::cout << r->body << "\n";
-    return 0;
-  }
+  explicit Runner(HttpClient& http) : http_(http) {}
 
   int deploy(const Options& o) {
     json::object body;
@@ -89,7 +65,8 @@ class Runner {
         ss << f.rdbuf();
         archive = ss.str();
       }
-      auto r = call("PUT", "/v1/functions/" + o.name + "/code", archive, "application/octet-stream");
+      auto r = http_.request("PUT", "/v1/functions/" + path_segment(o.name) + "/code", archive,
+                             "application/octet-stream");
       if (!r) return fail(r.error().message);
       if (r->status >= 300) return fail(error_message(*r));
     } else if (!o.code_path.empty()) {
@@ -116,19 +93,21 @@ class Runner {
       }
       body["env"] = std::move(env);
     }
-    for (auto [field, value] : {std::pair{"on_success", &o.on_success},
-                                std::pair{"on_failure", &o.on_failure}}) {
+    for (auto [field, value] :
+         {std::pair{"on_success", &o.on_success}, std::pair{"on_failure", &o.on_failure}}) {
       if (value->empty()) continue;
       auto d = destination(*value);
       if (!d) return fail(fmt::format("--{} must be topic:NAME or function:NAME", field));
       body[field] = std::move(*d);
     }
-    return print("PUT", "/v1/functions/" + o.name, json::serialize(body));
+    return http_.print("PUT", "/v1/functions/" + path_segment(o.name), json::serialize(body));
   }
 
   int invoke(const Options& o) {
-    auto r = call("POST", "/v1/functions/" + o.name + "/invoke" + (o.async ? "?mode=async" : ""),
-                  o.payload.empty() ? std::string("{}") : o.payload);
+    auto r = http_.request(
+        "POST",
+        "/v1/functions/" + path_segment(o.name) + "/invoke" + (o.async ? "?mode=async" : ""),
+        o.payload.empty() ? std::string("{}") : o.payload);
     if (!r) return fail(r.error().message);
     if (r->status >= 300) return fail(error_message(*r));
     std::cout << r->body << "\n";
@@ -140,7 +119,7 @@ class Runner {
     for (;;) {
       std::string path = fmt::format("/v1/functions/{}/logs?after={}&limit=1000", o.name, after);
       if (!o.request_id.empty()) path += "&request_id=" + o.request_id;
-      auto r = call("GET", path);
+      auto r = http_.request("GET", path);
       if (!r) return fail(r.error().message);
       if (r->status >= 300) return fail(error_message(*r));
       auto body = json::parse(r->body).as_object();
@@ -158,7 +137,7 @@ class Runner {
   }
 
   int usage(const Options& o) {
-    auto r = call("GET", "/v1/usage");
+    auto r = http_.request("GET", "/v1/usage");
     if (!r) return fail(r.error().message);
     if (r->status >= 300) return fail(error_message(*r));
     auto body = json::parse(r->body).as_object();
@@ -178,28 +157,29 @@ class Runner {
                                   {"cost", cost}});
     }
     if (o.as_json) {
-      std::cout << json::serialize(json::object{{"functions", rows}, {"total_cost", total},
-                                                {"price_gb_second", o.price_gb_second},
-                                                {"price_million_requests", o.price_million_requests}})
+      std::cout << json::serialize(
+                       json::object{{"functions", rows},
+                                    {"total_cost", total},
+                                    {"price_gb_second", o.price_gb_second},
+                                    {"price_million_requests", o.price_million_requests}})
                 << "\n";
       return 0;
     }
-    std::cout << fmt::format("{:<24} {:>10} {:>8} {:>14} {:>12}\n", "FUNCTION", "REQUESTS", "ERRORS",
-                             "GB-SECONDS", "COST");
+    std::cout << fmt::format("{:<24} {:>10} {:>8} {:>14} {:>12}\n", "FUNCTION", "REQUESTS",
+                             "ERRORS", "GB-SECONDS", "COST");
     for (const auto& row : rows) {
       const auto& x = row.as_object();
-      std::cout << fmt::format("{:<24} {:>10} {:>8} {:>14.6f} {:>12.6f}\n",
-                               std::string(x.at("function").as_string()),
-                               x.at("requests").to_number<int64_t>(), x.at("errors").to_number<int64_t>(),
-                               x.at("gb_seconds").to_number<double>(), x.at("cost").to_number<double>());
+      std::cout << fmt::format(
+          "{:<24} {:>10} {:>8} {:>14.6f} {:>12.6f}\n", std::string(x.at("function").as_string()),
+          x.at("requests").to_number<int64_t>(), x.at("errors").to_number<int64_t>(),
+          x.at("gb_seconds").to_number<double>(), x.at("cost").to_number<double>());
     }
     std::cout << fmt::format("{:<24} {:>10} {:>8} {:>14} {:>12.6f}\n", "TOTAL", "", "", "", total);
     return 0;
   }
 
  private:
-  std::string endpoint_;
-  std::unique_ptr<HttpClient> http_;
+  HttpClient& http_;
 };
 
 }  // namespace
@@ -218,9 +198,11 @@ Command add_function_command(CLI::App& app) {
   deploy->add_option("--timeout-ms", o->timeout_ms, "per-invocation timeout (default 3000)");
   deploy->add_option("--max-concurrency", o->max_concurrency, "most instances at once (default 8)");
   deploy->add_option("--min-instances", o->min_instances, "instances kept warm (default 0)");
-  deploy->add_option("--idle-timeout-ms", o->idle_timeout_ms, "stop an instance idle this long (default 60000)");
+  deploy->add_option("--idle-timeout-ms", o->idle_timeout_ms,
+                     "stop an instance idle this long (default 60000)");
   deploy->add_option("--env", o->env, "NAME=VALUE (repeatable)");
-  deploy->add_option("--max-attempts", o->max_attempts, "async attempts, the first included (default 3)");
+  deploy->add_option("--max-attempts", o->max_attempts,
+                     "async attempts, the first included (default 3)");
   deploy->add_option("--on-success", o->on_success, "topic:NAME or function:NAME");
   deploy->add_option("--on-failure", o->on_failure, "topic:NAME or function:NAME");
   auto* invoke = fn->add_subcommand("invoke", "Invoke a function and print its result");
@@ -240,22 +222,28 @@ Command add_function_command(CLI::App& app) {
   invs->add_option("name", o->name)->required();
 
   auto* usage = app.add_subcommand("usage", "Requests and GB-seconds per function, priced");
-  usage->add_option("--price-gb-second", o->price_gb_second, "price of one GB-second (default 0.0000166667)");
-  usage->add_option("--price-million-requests", o->price_million_requests, "price of a million requests (default 0.20)");
+  usage->add_option("--price-gb-second", o->price_gb_second,
+                    "price of one GB-second (default 0.0000166667)");
+  usage->add_option("--price-million-requests", o->price_million_requests,
+                    "price of a million requests (default 0.20)");
   usage->add_flag("--json", o->as_json, "print one JSON object");
 
   Command cmd;
   cmd.parsed = [fn, usage] { return fn->parsed() || usage->parsed(); };
   cmd.run = [=](const std::string& endpoint) -> int {
-    Runner r(endpoint);
+    auto connected = HttpClient::connect_to(endpoint);
+    if (!connected) return fail(connected.error().message);
+    HttpClient& http = **connected;
+    Runner r(http);
     if (usage->parsed()) return r.usage(*o);
     if (deploy->parsed()) return r.deploy(*o);
     if (invoke->parsed()) return r.invoke(*o);
     if (logs->parsed()) return r.logs(*o);
-    if (list->parsed()) return r.print("GET", "/v1/functions");
-    if (get->parsed()) return r.print("GET", "/v1/functions/" + o->name);
-    if (del->parsed()) return r.print("DELETE", "/v1/functions/" + o->name);
-    if (invs->parsed()) return r.print("GET", "/v1/functions/" + o->name + "/invocations");
+    if (list->parsed()) return http.print("GET", "/v1/functions");
+    if (get->parsed()) return http.print("GET", "/v1/functions/" + path_segment(o->name));
+    if (del->parsed()) return http.print("DELETE", "/v1/functions/" + path_segment(o->name));
+    if (invs->parsed())
+      return http.print("GET", "/v1/functions/" + path_segment(o->name) + "/invocations");
     return 0;
   };
   return cmd;

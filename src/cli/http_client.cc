@@ -1,5 +1,6 @@
 #include "cli/http_client.h"
 
+#include <fmt/format.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -8,7 +9,11 @@
 #include <boost/beast/http.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/url/parse.hpp>
-#include <fmt/format.h>
+
+#include <cctype>
+#include <fstream>
+#include <iostream>
+#include <sstream>
 
 namespace eddy::cli {
 namespace asio = boost::asio;
@@ -105,6 +110,14 @@ Result<HttpResponse> HttpClient::request(std::string_view method, std::string_vi
   return make_error(Errc::unavailable, "request to eddy failed");
 }
 
+int HttpClient::print(std::string_view method, std::string_view path, std::string_view body) {
+  auto r = request(method, path, body);
+  if (!r) return fail(r.error().message);
+  if (r->status >= 300) return fail(error_message(*r));
+  if (!r->body.empty()) std::cout << r->body << "\n";
+  return 0;
+}
+
 std::string error_message(const HttpResponse& r) {
   boost::system::error_code ec;
   auto v = boost::json::parse(r.body, ec);
@@ -116,6 +129,32 @@ std::string error_message(const HttpResponse& r) {
     }
   }
   return fmt::format("HTTP {}: {}", r.status, r.body);
+}
+
+int fail(std::string_view message) {
+  std::cerr << "eddy: " << message << "\n";
+  return 1;
+}
+
+std::string path_segment(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += fmt::format("%{:02X}", c);
+    }
+  }
+  return out;
+}
+
+Result<std::string> text_arg(const std::string& arg) {
+  if (arg.empty() || arg[0] != '@') return arg;
+  std::ifstream in(arg.substr(1));
+  if (!in) return make_error(Errc::invalid_argument, "cannot read " + arg.substr(1));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 }  // namespace eddy::cli

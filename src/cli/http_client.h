@@ -1,6 +1,6 @@
 // A small blocking HTTP/1.1 client for the CLI: one keep-alive connection to the eddy
-// server named by --endpoint / EDDY_ENDPOINT (http://HOST:PORT), reconnecting when the
-// server closes it.
+// server named by --endpoint / EDDY_ENDPOINT (http://HOST:PORT), made on the first request
+// and remade when the server closes it. Also the small helpers every CLI verb uses.
 #pragma once
 
 #include <map>
@@ -28,6 +28,10 @@ class HttpClient {
                                std::string_view body = {},
                                std::string_view content_type = "application/json");
 
+  // Runs a request and prints the reply body on success, the error on failure; returns
+  // the exit status for the CLI.
+  int print(std::string_view method, std::string_view path, std::string_view body = {});
+
  private:
   struct Impl;
   explicit HttpClient(std::unique_ptr<Impl> impl);
@@ -36,5 +40,14 @@ class HttpClient {
 
 // The message of an eddy error body ({"error":{"code","message"}}), or the raw body.
 std::string error_message(const HttpResponse& r);
+
+// Prints "eddy: MESSAGE" to stderr and returns the CLI's failure exit status (1).
+int fail(std::string_view message);
+
+// Percent-encodes one path segment of a request (a resource name).
+std::string path_segment(std::string_view s);
+
+// A flag's text given inline, or as @FILE for the contents of FILE.
+Result<std::string> text_arg(const std::string& arg);
 
 }  // namespace eddy::cli

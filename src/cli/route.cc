@@ -2,17 +2,14 @@
 
 #include <CLI/CLI.hpp>
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 
-#include <fstream>
-#include <iostream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "cli/http_client.h"
+#include "cli/resource_command.h"
 
 namespace eddy::cli {
 namespace json = boost::json;
@@ -26,21 +23,6 @@ struct Options {
   bool cors = false, async = false;
   std::optional<int64_t> max_body_bytes;
 };
-
-int fail(std::string_view message) {
-  std::cerr << "eddy: " << message << "\n";
-  return 1;
-}
-
-// Text given inline or as @FILE.
-Result<std::string> text_arg(const std::string& arg) {
-  if (arg.empty() || arg[0] != '@') return arg;
-  std::ifstream in(arg.substr(1));
-  if (!in) return make_error(Errc::invalid_argument, "cannot read " + arg.substr(1));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 Result<json::object> body_from(const Options& o) {
   json::object body;
@@ -95,26 +77,13 @@ Result<json::object> body_from(const Options& o) {
   return body;
 }
 
-int call(const std::string& endpoint, std::string_view method, const std::string& path,
-         std::string_view body = {}) {
-  auto client = HttpClient::connect_to(endpoint);
-  if (!client) return fail(client.error().message);
-  auto r = (*client)->request(method, path, body);
-  if (!r) return fail(r.error().message);
-  if (r->status >= 300) return fail(error_message(*r));
-  if (!r->body.empty()) std::cout << r->body << "\n";
-  return 0;
-}
-
 }  // namespace
 
 Command add_route_command(CLI::App& app) {
-  auto* route =
-      app.add_subcommand("route", "Serve HTTP requests with functions (API Gateway proxy events)");
-  route->require_subcommand(1);
   auto o = std::make_shared<Options>();
-  auto* put = route->add_subcommand("put", "Create or replace a route");
-  put->add_option("id", o->id, "route id")->required();
+  auto [put, command] = add_resource_command(
+      app, "route", "Serve HTTP requests with functions (API Gateway proxy events)", "/v1/routes",
+      std::shared_ptr<std::string>(o, &o->id), [o] { return body_from(*o); });
   put->add_option("--spec", o->spec, "the route as JSON, or @FILE (flags override its fields)");
   put->add_option("--method", o->method, "HTTP method, or ANY (default ANY)");
   put->add_option("--path", o->path, "path template, e.g. /orders/{id} or /files/{proxy+}");
@@ -134,23 +103,7 @@ Command add_route_command(CLI::App& app) {
   put->add_option("--jwt-algorithm", o->jwt_algorithm, "HS256 or RS256");
   put->add_option("--jwt-issuer", o->jwt_issuer, "required iss claim");
   put->add_option("--jwt-audience", o->jwt_audiences, "accepted aud claim (repeatable)");
-  auto* list = route->add_subcommand("list", "List routes");
-  auto* get = route->add_subcommand("get", "Show a route");
-  get->add_option("id", o->id, "route id")->required();
-  auto* del = route->add_subcommand("delete", "Delete a route");
-  del->add_option("id", o->id, "route id")->required();
-  return Command{[route] { return route->parsed(); },
-                 [o, put, list, get, del](const std::string& endpoint) -> int {
-                   if (put->parsed()) {
-                     auto body = body_from(*o);
-                     if (!body) return fail(body.error().message);
-                     return call(endpoint, "PUT", "/v1/routes/" + o->id, json::serialize(*body));
-                   }
-                   if (list->parsed()) return call(endpoint, "GET", "/v1/routes");
-                   if (get->parsed()) return call(endpoint, "GET", "/v1/routes/" + o->id);
-                   if (del->parsed()) return call(endpoint, "DELETE", "/v1/routes/" + o->id);
-                   return fail("choose put, list, get or delete");
-                 }};
+  return command;
 }
 
 }  // namespace eddy::cli

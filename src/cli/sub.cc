@@ -18,11 +18,6 @@ namespace json = boost::json;
 
 namespace {
 
-int fail(std::string_view message) {
-  std::cerr << "eddy: " << message << "\n";
-  return 1;
-}
-
 struct Options {
   std::string name;
   // create
@@ -40,42 +35,8 @@ struct Options {
   std::optional<int64_t> partition;
 };
 
-class Runner {
- public:
-  explicit Runner(std::string endpoint) : endpoint_(std::move(endpoint)) {}
-
-  Result<HttpResponse> call(std::string_view method, std::string_view path,
-                            std::string_view body = {}) {
-    if (!http_) {
-      auto c = HttpClient::connect_to(endpoint_);
-      if (!c) return std::move(c).error();
-      http_ = std::move(*c);
-    }
-    return http_->request(method, path, body);
-  }
-
-  int print(std::string_view method, std::string_view path, std::string_view body = {}) {
-    auto r = call(method, path, body);
-    if (!r) return fail(r.error().message);
-    if (r->status >= 300) return fail(error_message(*r));
-    if (!r->body.empty()) std::cout << r->body << "\n";
-    return 0;
-  }
-
- private:
-  std::string endpoint_;
-  std::unique_ptr<HttpClient> http_;
-};
-
 std::string path(const std::string& name, std::string_view verb = {}) {
-  std::string out = "/v1/subscriptions/";
-  for (unsigned char c : name) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += fmt::format("%{:02X}", c);
-    }
-  }
+  std::string out = "/v1/subscriptions/" + path_segment(name);
   if (!verb.empty()) out += "/" + std::string(verb);
   return out;
 }
@@ -130,12 +91,12 @@ Result<json::object> create_body(const Options& o) {
 }
 
 // Pulls and prints messages as JSON lines; with `ack`, acks each batch once printed.
-int pull(Runner& r, const Options& o) {
+int pull(HttpClient& http, const Options& o) {
   for (;;) {
     json::object req;
     if (o.max_events > 0) req["max_events"] = o.max_events;
     req["wait_ms"] = o.follow && o.wait_ms == 0 ? 30000 : o.wait_ms;
-    auto res = r.call("POST", path(o.name, "pull"), json::serialize(req));
+    auto res = http.request("POST", path(o.name, "pull"), json::serialize(req));
     if (!res) return fail(res.error().message);
     if (res->status >= 300) return fail(error_message(*res));
     json::error_code ec;
@@ -150,7 +111,8 @@ int pull(Runner& r, const Options& o) {
     }
     std::cout.flush();
     if (o.ack && !ids.empty()) {
-      auto a = r.call("POST", path(o.name, "ack"), json::serialize(json::object{{"ack_ids", ids}}));
+      auto a = http.request("POST", path(o.name, "ack"),
+                            json::serialize(json::object{{"ack_ids", ids}}));
       if (!a) return fail(a.error().message);
       if (a->status >= 300) return fail(error_message(*a));
     }
@@ -213,22 +175,25 @@ Command add_sub_command(CLI::App& app) {
   Command cmd;
   cmd.parsed = [sub] { return sub->parsed(); };
   cmd.run = [=](const std::string& endpoint) -> int {
-    Runner r(endpoint);
+    auto connected = HttpClient::connect_to(endpoint);
+    if (!connected) return fail(connected.error().message);
+    HttpClient& http = **connected;
     if (create->parsed()) {
       auto body = create_body(*o);
       if (!body) return fail(body.error().message);
-      return r.print("PUT", path(o->name), json::serialize(*body));
+      return http.print("PUT", path(o->name), json::serialize(*body));
     }
-    if (list->parsed()) return r.print("GET", "/v1/subscriptions");
-    if (get->parsed()) return r.print("GET", path(o->name));
-    if (del->parsed()) return r.print("DELETE", path(o->name));
-    if (pull_cmd->parsed()) return pull(r, *o);
+    if (list->parsed()) return http.print("GET", "/v1/subscriptions");
+    if (get->parsed()) return http.print("GET", path(o->name));
+    if (del->parsed()) return http.print("DELETE", path(o->name));
+    if (pull_cmd->parsed()) return pull(http, *o);
     if (ack->parsed() || nack->parsed()) {
       json::array ids;
       for (const auto& id : o->ack_ids) ids.push_back(json::value(id));
       json::object body{{"ack_ids", std::move(ids)}};
       if (nack->parsed() && o->delay_ms) body["delay_ms"] = *o->delay_ms;
-      return r.print("POST", path(o->name, ack->parsed() ? "ack" : "nack"), json::serialize(body));
+      return http.print("POST", path(o->name, ack->parsed() ? "ack" : "nack"),
+                        json::serialize(body));
     }
     if (seek->parsed()) {
       json::object body;
@@ -245,9 +210,9 @@ Command add_sub_command(CLI::App& app) {
       } else {
         return fail("give --offset or --time");
       }
-      return r.print("POST", path(o->name, "seek"), json::serialize(body));
+      return http.print("POST", path(o->name, "seek"), json::serialize(body));
     }
-    if (redrive->parsed()) return r.print("POST", path(o->name, "redrive"), "{}");
+    if (redrive->parsed()) return http.print("POST", path(o->name, "redrive"), "{}");
     return 1;
   };
   return cmd;

@@ -2,17 +2,14 @@
 
 #include <CLI/CLI.hpp>
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 
-#include <fstream>
-#include <iostream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "cli/http_client.h"
+#include "cli/resource_command.h"
 
 namespace eddy::cli {
 namespace json = boost::json;
@@ -26,24 +23,13 @@ struct Options {
   std::optional<int64_t> tolerance_s;
 };
 
-int fail(std::string_view message) {
-  std::cerr << "eddy: " << message << "\n";
-  return 1;
-}
-
 Result<json::object> body_from(const Options& o) {
   json::object body;
   if (!o.spec.empty()) {
-    std::string text = o.spec;
-    if (text[0] == '@') {
-      std::ifstream in(text.substr(1));
-      if (!in) return make_error(Errc::invalid_argument, "cannot read " + text.substr(1));
-      std::stringstream ss;
-      ss << in.rdbuf();
-      text = ss.str();
-    }
+    auto text = text_arg(o.spec);
+    if (!text) return std::move(text).error();
     json::error_code ec;
-    auto v = json::parse(text, ec);
+    auto v = json::parse(*text, ec);
     if (ec || !v.is_object()) {
       return make_error(Errc::invalid_argument, "--spec must be a JSON object (inline or @FILE)");
     }
@@ -78,25 +64,13 @@ Result<json::object> body_from(const Options& o) {
   return body;
 }
 
-int call(const std::string& endpoint, std::string_view method, const std::string& path,
-         std::string_view body = {}) {
-  auto client = HttpClient::connect_to(endpoint);
-  if (!client) return fail(client.error().message);
-  auto r = (*client)->request(method, path, body);
-  if (!r) return fail(r.error().message);
-  if (r->status >= 300) return fail(error_message(*r));
-  if (!r->body.empty()) std::cout << r->body << "\n";
-  return 0;
-}
-
 }  // namespace
 
 Command add_webhook_command(CLI::App& app) {
-  auto* hook = app.add_subcommand("webhook", "Receive verified webhooks at POST /hooks/{name}");
-  hook->require_subcommand(1);
   auto o = std::make_shared<Options>();
-  auto* put = hook->add_subcommand("put", "Create or replace a webhook");
-  put->add_option("name", o->name, "webhook name (served at /hooks/NAME)")->required();
+  auto [put, command] = add_resource_command(
+      app, "webhook", "Receive verified webhooks at POST /hooks/{name}", "/v1/webhooks",
+      std::shared_ptr<std::string>(o, &o->name), [o] { return body_from(*o); });
   put->add_option("--spec", o->spec, "the webhook as JSON, or @FILE (flags override its fields)");
   put->add_option("--scheme", o->scheme, "signature scheme: stripe, github or hmac");
   put->add_option("--secret", o->secrets, "signing secret (repeat while rotating)");
@@ -116,24 +90,7 @@ Command add_webhook_command(CLI::App& app) {
                   "hmac: header with the delivery id (replay detection)");
   put->add_option("--signed-payload", o->signed_payload,
                   "hmac: what is signed, e.g. {timestamp}.{body}");
-  auto* list = hook->add_subcommand("list", "List webhooks");
-  auto* get = hook->add_subcommand("get", "Show a webhook");
-  get->add_option("name", o->name, "webhook name")->required();
-  auto* del = hook->add_subcommand("delete", "Delete a webhook");
-  del->add_option("name", o->name, "webhook name")->required();
-  return Command{[hook] { return hook->parsed(); },
-                 [o, put, list, get, del](const std::string& endpoint) -> int {
-                   if (put->parsed()) {
-                     auto body = body_from(*o);
-                     if (!body) return fail(body.error().message);
-                     return call(endpoint, "PUT", "/v1/webhooks/" + o->name,
-                                 json::serialize(*body));
-                   }
-                   if (list->parsed()) return call(endpoint, "GET", "/v1/webhooks");
-                   if (get->parsed()) return call(endpoint, "GET", "/v1/webhooks/" + o->name);
-                   if (del->parsed()) return call(endpoint, "DELETE", "/v1/webhooks/" + o->name);
-                   return fail("choose put, list, get or delete");
-                 }};
+  return command;
 }
 
 }  // namespace eddy::cli
