@@ -27,11 +27,11 @@ REDIS_N_ALWAYS=${REDIS_N_ALWAYS:-10000}   # one at a time with an fsync per even
 PY=/usr/bin/python3
 
 EDDY=$BUILD/eddy
-NATS_PUBLISH=$BUILD/bench/nats_publish
-if [[ ! -x $EDDY || ! -x $NATS_PUBLISH ]]; then
+NATS_PEER=$BUILD/bench/nats_peer
+if [[ ! -x $EDDY || ! -x $NATS_PEER ]]; then
   [[ -f $BUILD/build.ninja ]] || cmake -S "$ROOT" -B "$BUILD" -G Ninja >/dev/null
 fi
-cmake --build "$BUILD" --target eddy nats_publish -j "${JOBS:-2}" >/dev/null
+cmake --build "$BUILD" --target eddy nats_peer -j "${JOBS:-2}" >/dev/null
 for tool in nats-server redis-server redis-benchmark redis-cli; do
   command -v "$tool" >/dev/null || { echo "bench/run.sh: $tool is not installed (make deps)" >&2; exit 1; }
 done
@@ -99,7 +99,7 @@ jetstream() {  # NAME PAYLOAD_FILE EVENTS_PER_MSG
   PEER_PID=$!
   for _ in $(seq 200); do grep -q "Server is ready" "$dir/log" && break; sleep 0.02; done
   cpu0=$(cpu_seconds "$PEER_PID")
-  out=$("$NATS_PUBLISH" --url "nats://127.0.0.1:$port" --payload-file "$2" --events-per-msg "$3" \
+  out=$("$NATS_PEER" publish --url "nats://127.0.0.1:$port" --payload-file "$2" --events-per-msg "$3" \
     --messages "$NATS_MSGS" --max-seconds "$NATS_SECONDS")
   cpu1=$(cpu_seconds "$PEER_PID")
   stop_peer

@@ -19,9 +19,9 @@ SAMPLES=${SAMPLES:-2000}
 PY=/usr/bin/python3
 
 EDDY=$BUILD/eddy
-NATS_PULL=$BUILD/bench/nats_pull
+NATS_PEER=$BUILD/bench/nats_peer
 [[ -f $BUILD/build.ninja ]] || cmake -S "$ROOT" -B "$BUILD" -G Ninja >/dev/null
-cmake --build "$BUILD" --target eddy nats_pull -j "${JOBS:-2}" >/dev/null
+cmake --build "$BUILD" --target eddy nats_peer -j "${JOBS:-2}" >/dev/null
 command -v nats-server >/dev/null || { echo "bench/subscriptions.sh: nats-server is not installed (make deps)" >&2; exit 1; }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/eddy-bench-sub-XXXXXX")
@@ -50,7 +50,7 @@ jetstream_pull() {
   NATS_PID=$!
   for _ in $(seq 200); do grep -q "Server is ready" "$dir/log" && break; sleep 0.02; done
   record "jetstream pull consumer, batch $BATCH" \
-    "$("$NATS_PULL" --url "nats://127.0.0.1:$port" --payload-file "$WORK/event.json" \
+    "$("$NATS_PEER" pull --url "nats://127.0.0.1:$port" --payload-file "$WORK/event.json" \
         --messages "$EVENTS" --batch "$BATCH")"
   kill "$NATS_PID"; wait "$NATS_PID" 2>/dev/null || true; NATS_PID=""
   rm -rf "$dir"
