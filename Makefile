@@ -49,7 +49,7 @@ tsan:
 	$(MAKE) unit BUILD=build-tsan CMAKE_FLAGS="-DEDDY_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug"
 
 bench: build
-	bench/run.sh
+	BUILD=$(BUILD) bench/run.sh
 
 format:
 	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'bench/*.cc')
