@@ -5,8 +5,11 @@ each server gets its own data directory and port, and waits poll with a deadline
 """
 import os
 import re
+import shutil
 import signal
 import subprocess
+import tempfile
+import textwrap
 import time
 from pathlib import Path
 
@@ -118,3 +121,50 @@ def make_server(tmp_path):
 @pytest.fixture
 def server(make_server):
     return make_server().start()
+
+
+# Functions run as `nobody` when the tests run as root, so servers that run functions keep
+# their data directory (and the functions' code) under a directory that user can traverse.
+@pytest.fixture
+def workdir():
+    d = Path(tempfile.mkdtemp(prefix="eddy-fn-", dir="/tmp"))
+    os.chmod(d, 0o755)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def fserver(workdir):
+    """Starts servers whose data directories are under `workdir`."""
+    servers = []
+
+    def make(*args):
+        s = Server(workdir / f"data{len(servers)}", *args)
+        servers.append(s)
+        return s.start()
+
+    yield make
+    for s in servers:
+        s.kill()
+
+
+def write_code(root: Path, name: str, files: dict) -> Path:
+    """Writes a function's files ({relative path: text}) under root/code/name."""
+    d = root / "code" / name
+    d.mkdir(parents=True, exist_ok=True)
+    for rel, text in files.items():
+        p = d / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(textwrap.dedent(text))
+        if rel == "bootstrap" or rel.endswith(".sh"):
+            p.chmod(0o755)
+    return d
+
+
+def deploy(server, name, runtime, code_dir, handler=None, **fields):
+    body = {"runtime": runtime, "code": {"path": str(code_dir)}, **fields}
+    if handler:
+        body["handler"] = handler
+    r = server.put(f"/v1/functions/{name}", json=body)
+    assert r.status_code in (200, 201), r.text
+    return r.json()

@@ -1,62 +1,19 @@
-"""Helpers shared by the routes and webhooks tests: servers whose functions can read their
-code (functions run as `nobody` when the tests run as root), handler code, raw HTTP with
-repeated headers, and signatures made by the providers' own libraries."""
+"""Helpers shared by the routes and webhooks tests: raw HTTP with repeated headers, tokens,
+and signatures made by the providers' own libraries (the function fixtures are in
+conftest.py)."""
 import base64
 import hashlib
 import hmac
 import http.client
 import json
-import os
-import shutil
 import subprocess
-import tempfile
-import textwrap
 import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-import pytest
-
-from conftest import ROOT, Server
+from conftest import ROOT
 
 WEBHOOKS_JS = ROOT / "tests" / "webhooks_js"
-
-
-@pytest.fixture
-def workdir():
-    d = Path(tempfile.mkdtemp(prefix="eddy-http-", dir="/tmp"))
-    os.chmod(d, 0o755)
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
-
-
-@pytest.fixture
-def fserver(workdir):
-    servers = []
-
-    def make(*args):
-        s = Server(workdir / f"data{len(servers)}", *args)
-        servers.append(s)
-        return s.start()
-
-    yield make
-    for s in servers:
-        s.kill()
-
-
-def write_code(root: Path, name: str, files: dict) -> Path:
-    d = root / "code" / name
-    d.mkdir(parents=True, exist_ok=True)
-    for rel, text in files.items():
-        (d / rel).write_text(textwrap.dedent(text))
-    return d
-
-
-def deploy(server, name, runtime, code_dir, handler, **fields):
-    r = server.put(f"/v1/functions/{name}",
-                   json={"runtime": runtime, "handler": handler, "code": {"path": str(code_dir)},
-                         **fields})
-    assert r.status_code in (200, 201), r.text
 
 
 def put_route(server, rid, **spec):

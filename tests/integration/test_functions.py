@@ -1,9 +1,6 @@
 """Functions: registry, node/python/provided runtimes, errors, timeouts, crashes, memory caps,
 throttling, scale to zero, async retries and destinations, the Lambda Invoke API (boto3),
 the official aws-lambda-ric client, redeploys under load, logs, metering and the CLI.
-
-Functions run as `nobody` when the tests run as root, so every server here keeps its data
-directory (and the functions' code) under a directory that user can traverse.
 """
 import base64
 import concurrent.futures
@@ -11,7 +8,6 @@ import io
 import json
 import os
 import shutil
-import tempfile
 import textwrap
 import threading
 import time
@@ -20,52 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, Server, wait_for
+from conftest import ROOT, Server, deploy, wait_for, write_code
 
 RIC_DIR = ROOT / "tests" / "functions_js" / "node_modules" / "aws-lambda-ric"
-
-
-@pytest.fixture
-def workdir():
-    d = Path(tempfile.mkdtemp(prefix="eddy-fn-", dir="/tmp"))
-    os.chmod(d, 0o755)
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
-
-
-@pytest.fixture
-def fserver(workdir):
-    servers = []
-
-    def make(*args):
-        s = Server(workdir / f"data{len(servers)}", *args)
-        servers.append(s)
-        return s.start()
-
-    yield make
-    for s in servers:
-        s.kill()
-
-
-def write_code(root: Path, name: str, files: dict) -> Path:
-    d = root / "code" / name
-    d.mkdir(parents=True, exist_ok=True)
-    for rel, text in files.items():
-        p = d / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(textwrap.dedent(text))
-        if rel == "bootstrap" or rel.endswith(".sh"):
-            p.chmod(0o755)
-    return d
-
-
-def deploy(server, name, runtime, code_dir, handler=None, **fields):
-    body = {"runtime": runtime, "code": {"path": str(code_dir)}, **fields}
-    if handler:
-        body["handler"] = handler
-    r = server.put(f"/v1/functions/{name}", json=body)
-    assert r.status_code in (200, 201), r.text
-    return r.json()
 
 
 def invoke(server, name, payload=None, **kw):

@@ -2,15 +2,13 @@
 (path parameters, query strings, repeated headers, cookies, binary bodies, base64 replies),
 route matching (most specific wins, 404, 405), function errors and timeouts, CORS, API keys,
 JWT (HS256, RS256), async routes, size limits, the CLI and restarts."""
-import base64
 import json
 import subprocess
 
 import pytest
 
-from conftest import wait_for
-from http_sources_util import (deploy, fserver, header_values, jwt_hs256, jwt_rs256, now,  # noqa: F401
-                               put_route, raw, workdir, write_code)
+from conftest import deploy, wait_for, write_code
+from http_sources_util import header_values, jwt_hs256, jwt_rs256, now, put_route, raw
 
 NODE_ECHO = {"index.js": """
     exports.handler = async (event) => {

@@ -7,8 +7,8 @@ import hashlib
 import hmac
 import json
 
-from http_sources_util import (deploy, fserver, now, stripe_header, workdir,  # noqa: F401
-                               write_code)
+from conftest import deploy, write_code
+from http_sources_util import now, stripe_header
 
 SECRET = "whsec_eddy_test_secret"
 
