@@ -14,6 +14,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/defer.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -175,6 +176,8 @@ struct Instance::Impl {
   std::optional<double> first_next_ms;  // start_time -> first /next, for fresh processes
   std::string init_json;           // sent with the first delivery after adopt()
   asio::steady_timer job_timer, init_timer;
+  Clock::time_point job_deadline;  // of the delivered job
+  bool deadline_watched = false;   // job_timer is armed (see watch_deadline())
   // The parked /next, resumed directly (on the strand) when a job arrives.
   std::optional<asio::any_completion_handler<void()>> next_waiter;
   bool exited = false, stopping = false;
@@ -262,7 +265,6 @@ struct Instance::Impl {
   void finish_job(const std::shared_ptr<Instance>& self, JobOutcome outcome,
                   double reported_load_ms) {
     if (!job) return;
-    job_timer.cancel();
     drain(self, true);
     auto now = Clock::now();
     double run = delivered ? ms_between(delivered_at, now) : 0;
@@ -383,9 +385,27 @@ struct Instance::Impl {
   int64_t deliver(const std::shared_ptr<Instance>& self) {
     delivered = true;
     delivered_at = Clock::now();
-    job_timer.expires_after(std::chrono::milliseconds(job->timeout_ms));
-    job_timer.async_wait([this, self, id = job->id](beast::error_code ec) {
-      if (ec || !job || job->id != id) return;
+    job_deadline = delivered_at + std::chrono::milliseconds(job->timeout_ms);
+    watch_deadline(self);
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+               .count() +
+           job->timeout_ms;
+  }
+
+  // The job timer is not re-armed or cancelled per job (each costs a handler run): armed
+  // for some job's deadline, it wakes, times out the running job if that is past its
+  // own deadline, or else sleeps until it, and is left unarmed while no job runs. Jobs of
+  // an instance share one timeout, so an earlier job's deadline is never later than the
+  // running one's.
+  void watch_deadline(const std::shared_ptr<Instance>& self) {
+    if (deadline_watched) return;
+    deadline_watched = true;
+    job_timer.expires_at(job_deadline);
+    job_timer.async_wait([this, self](beast::error_code ec) {
+      deadline_watched = false;
+      if (ec || !job || !delivered) return;
+      if (Clock::now() < job_deadline) return watch_deadline(self);
       JobOutcome o;
       o.kind = JobOutcome::Kind::timeout;
       o.error_type = "Sandbox.Timedout";
@@ -395,10 +415,6 @@ struct Instance::Impl {
       kill();
       finish_job(self, std::move(o), 0);
     });
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-               .count() +
-           job->timeout_ms;
   }
 
   asio::awaitable<Response> next(std::shared_ptr<Instance> self) {
@@ -814,7 +830,9 @@ Status Instance::adopt(std::weak_ptr<InstanceOwner> owner, std::string cgroup_na
 
 void Instance::dispatch(Job job) {
   auto self = shared_from_this();
-  asio::post(impl_->strand, [self, job = std::move(job)]() mutable {
+  // Deferred, not posted: called on an io thread (the usual case), the job is written by
+  // this same thread as soon as the caller's handler returns, without waking another.
+  asio::defer(impl_->strand, [self, job = std::move(job)]() mutable {
     auto& im = *self->impl_;
     if (im.exited || im.job) {
       // Gone (the exit report is on its way) or busy: answer as a crash so nothing hangs.
