@@ -25,29 +25,23 @@ class Channel {
     this.sock.on('error', () => process.exit(0));
     this.sock.on('close', () => process.exit(0));
   }
-  // Sends a frame; `done` runs once it is handed to the kernel.
+  // Sends a frame (fields are strings or Buffers); `done` runs once it is handed to the
+  // kernel.
   send(type, fields, done) {
-    const head = Buffer.allocUnsafe(5);
-    const parts = [head];
+    const lens = fields.map((f) => (typeof f === 'string' ? Buffer.byteLength(f) : f.length));
     let total = 1;
-    for (const f of fields) {
-      const b = Buffer.isBuffer(f) ? f : Buffer.from(String(f), 'utf8');
-      const len = Buffer.allocUnsafe(4);
-      len.writeUInt32LE(b.length, 0);
-      parts.push(len, b);
-      total += 4 + b.length;
-    }
-    head.writeUInt32LE(total, 0);
-    head[4] = type.charCodeAt(0);
-    if (total < 65536) {
-      this.sock.write(Buffer.concat(parts, 4 + total), done);
-      return;
-    }
-    // A large frame goes out as one writev, without copying the payload.
-    this.sock.cork();
-    for (let i = 0; i < parts.length - 1; i++) this.sock.write(parts[i]);
-    this.sock.write(parts[parts.length - 1], done);
-    this.sock.uncork();
+    for (const n of lens) total += 4 + n;
+    const out = Buffer.allocUnsafe(4 + total);
+    out.writeUInt32LE(total, 0);
+    out[4] = type.charCodeAt(0);
+    let at = 5;
+    fields.forEach((f, i) => {
+      out.writeUInt32LE(lens[i], at);
+      at += 4;
+      if (typeof f === 'string') out.write(f, at, 'utf8'); else f.copy(out, at);
+      at += lens[i];
+    });
+    this.sock.write(out, done);
   }
   pump() {
     while (this.buf && this.buf.length >= 4) {
@@ -142,18 +136,31 @@ async function loadHandler(taskRoot, handlerSpec) {
   return fn;
 }
 
-function makeContext(job) {
+// What the context takes from the environment, read once the function's environment is
+// in place (reading process.env costs a lookup per variable).
+let fn = null;
+function readEnv() {
   const env = process.env;
+  fn = {
+    functionName: env.AWS_LAMBDA_FUNCTION_NAME,
+    functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION,
+    memoryLimitInMB: env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+    logGroupName: env.AWS_LAMBDA_LOG_GROUP_NAME,
+    logStreamName: env.AWS_LAMBDA_LOG_STREAM_NAME,
+  };
+}
+
+function makeContext(job) {
   const deadline = job.deadline;
   const ctx = {
     callbackWaitsForEmptyEventLoop: true,
-    functionName: env.AWS_LAMBDA_FUNCTION_NAME,
-    functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION,
+    functionName: fn.functionName,
+    functionVersion: fn.functionVersion,
     invokedFunctionArn: job.arn,
-    memoryLimitInMB: env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+    memoryLimitInMB: fn.memoryLimitInMB,
     awsRequestId: job.id,
-    logGroupName: env.AWS_LAMBDA_LOG_GROUP_NAME,
-    logStreamName: env.AWS_LAMBDA_LOG_STREAM_NAME,
+    logGroupName: fn.logGroupName,
+    logStreamName: fn.logStreamName,
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
   };
   if (job.clientContext) {
@@ -208,6 +215,7 @@ async function runJob(f) {
     const init = JSON.parse(f[5].toString('utf8'));
     for (const k of Object.keys(process.env)) delete process.env[k];
     Object.assign(process.env, init.env);
+    readEnv();
     try {
       process.chdir(init.task_root);
       handler = await loadHandler(init.task_root, init.handler);
@@ -236,6 +244,7 @@ async function runJob(f) {
 }
 
 async function main() {
+  readEnv();
   if (!process.env.EDDY_PRESTARTED) {
     try {
       handler = await loadHandler(process.env.LAMBDA_TASK_ROOT || process.cwd(), process.env._HANDLER || '');

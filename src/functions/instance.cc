@@ -10,11 +10,11 @@
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/defer.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
-#include <boost/asio/defer.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -296,7 +296,7 @@ struct Instance::Impl {
     if (exited) return;
     exited = true;
     // What the runtime sent just before it exited (a result, an init error) counts.
-    if (chan) {
+    if (chan && chan->is_open()) {
       for (;;) {
         auto room = chan_in.prepare(64u << 10);
         ssize_t n = ::read(chan->native_handle(), room.data(), room.size());
@@ -518,7 +518,7 @@ struct Instance::Impl {
   // Writes the job frame (when the runtime is ready for it): a synchronous write from here,
   // which takes the whole frame unless the payload is large; the rest is written async.
   void send_job(const std::shared_ptr<Instance>& self) {
-    if (!ready || !job || delivered || !chan) return;
+    if (!ready || !job || delivered || !chan || !chan->is_open()) return;
     int64_t deadline = deliver(self);
     const Job& j = *job;
     chan_head.clear();
@@ -555,9 +555,18 @@ struct Instance::Impl {
     size_t room = std::max<size_t>(64u << 10, chan_in.capacity() - chan_in.size());
     chan->async_read_some(chan_in.prepare(room), [this, self](beast::error_code ec, size_t n) {
       chan_in.commit(n);
-      if (!take_frames(self) || ec || !chan) return;
+      if (ec || !chan || !chan->is_open() || !take_frames(self)) return;
       read_channel(self);
     });
+  }
+
+  // After a frame it cannot take, nothing more can be read from the channel: the process
+  // is stopped (a running job ends with it) and the channel closed.
+  void abandon_channel() {
+    stopping = true;
+    beast::error_code ec;
+    chan->close(ec);
+    kill();
   }
 
   // Handles the complete frames read so far; false when the channel is no longer read.
@@ -569,9 +578,8 @@ struct Instance::Impl {
       if (avail < 4) return true;
       uint32_t len = get_u32(p);
       if (len > kMaxFrameBytes) {
+        abandon_channel();
         fail_too_large(self);
-        stopping = true;
-        kill();
         return false;
       }
       if (avail - 4 < len) {
@@ -580,8 +588,7 @@ struct Instance::Impl {
       }
       if (!take_frame(self, std::string_view(p + 4, len))) {
         spdlog::warn("instance {}: malformed frame from its runtime; stopping it", setup.label);
-        stopping = true;
-        kill();
+        abandon_channel();
         return false;
       }
       chan_in.consume(4 + len);

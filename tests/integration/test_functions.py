@@ -100,6 +100,54 @@ def test_python_function_runs_in_a_clean_environment(fserver, workdir, monkeypat
     assert body["cwd"] == str(code) and body["leak"] is None
 
 
+CONTEXT_ECHO = {
+    "nodejs": ({"index.js": """
+        exports.handler = async (event, context) => {
+          if (event.big) return { blob: 'x'.repeat(event.big) };
+          return { size: event.data.length, data: event.data, id: context.awsRequestId,
+                   fn: context.functionName, mem: String(context.memoryLimitInMB),
+                   arn: context.invokedFunctionArn, remaining: context.getRemainingTimeInMillis(),
+                   custom: context.clientContext ? context.clientContext.custom : null };
+        };
+    """}, "index.handler"),
+    "python": ({"app.py": """
+        def handler(event, context):
+            if event.get("big"):
+                return {"blob": "x" * event["big"]}
+            cc = context.client_context
+            return {"size": len(event["data"]), "data": event["data"], "id": context.aws_request_id,
+                    "fn": context.function_name, "mem": str(context.memory_limit_in_mb),
+                    "arn": context.invoked_function_arn,
+                    "remaining": context.get_remaining_time_in_millis(),
+                    "custom": cc.get("custom") if isinstance(cc, dict) else None}
+    """}, "app.handler"),
+}
+
+
+@pytest.mark.parametrize("runtime", ["nodejs", "python"])
+def test_large_payloads_and_the_context_reach_eddys_runtimes(fserver, workdir, runtime):
+    s = fserver()
+    files, handler = CONTEXT_ECHO[runtime]
+    deploy(s, "ctx", runtime, write_code(workdir, f"ctx-{runtime}", files), handler,
+           memory_mb=256, timeout_ms=10000)
+    data = "d" * (5 << 20)
+    cc = base64.b64encode(json.dumps({"custom": {"k": "v"}}).encode()).decode()
+    r = s.post("/2015-03-31/functions/ctx/invocations", data=json.dumps({"data": data}),
+               headers={"X-Amz-Client-Context": cc})
+    assert r.status_code == 200 and "X-Amz-Function-Error" not in r.headers, r.text[:300]
+    body = r.json()
+    assert body["size"] == len(data) and body["data"] == data
+    assert body["id"] == r.headers["x-amzn-RequestId"] and body["fn"] == "ctx"
+    assert body["mem"] == "256" and body["arn"].endswith(":function:ctx")
+    assert 0 < body["remaining"] <= 10000 and body["custom"] == {"k": "v"}
+    # A result over Lambda's 6 MB limit fails the invocation; the function keeps working.
+    r = invoke(s, "ctx", {"big": 7 << 20})
+    assert r.headers.get("X-Amz-Function-Error") == "Unhandled", r.text[:300]
+    assert r.json()["errorType"] == "Function.ResponseSizeTooLarge"
+    r = invoke(s, "ctx", {"data": "small"})
+    assert r.status_code == 200 and r.json().get("data") == "small", r.text[:300]
+
+
 def test_provided_bootstrap_speaks_the_runtime_api(fserver, workdir):
     s = fserver()
     code = write_code(workdir, "sh", {"bootstrap": """\
