@@ -101,7 +101,8 @@ struct Leaf {
 // Per-thread working memory for match(); reused across calls and matchers.
 struct Scratch {
   std::string buffer;  // the event, when it must be copied to be padded for simdjson
-  simdjson::dom::parser parser;
+  simdjson::ondemand::parser on_demand;
+  simdjson::dom::parser parser;  // events the on-demand walk cannot read
   std::vector<Leaf> leaves;
   std::vector<uint32_t> head;  // per field node: first leaf, or kNone
   std::vector<uint32_t> touched;
@@ -587,14 +588,132 @@ struct Matcher::Impl {
 #endif
   }
 
-  // Parses the event once (simdjson's DOM parser: it validates the whole event, and its
-  // stage 1 and 2 are dispatched at run time to the best kernel for the CPU), then walks
-  // only the parts of it that some rule's field paths lead into.
+  // Reads the leaf values at the field paths rules use. simdjson's On-Demand parser indexes
+  // the event's structure once and then walks only into the parts some rule's field paths
+  // lead into; everything else is skipped without being parsed (nor fully validated: the log
+  // holds validated events). What it cannot read (numbers beyond simdjson's range, malformed
+  // text) is read again with the lenient DOM parser, so the answer stays the same.
   bool extract(std::string_view json, Scratch& sc) const {
+    if (extract_on_demand(json, sc)) return true;
+    for (uint32_t node : sc.touched) sc.head[node] = kNone;
+    sc.touched.clear();
+    sc.leaves.clear();
+    sc.trails.clear();
+    sc.pending.clear();
     simdjson::dom::element root;
     if (parse_lenient_json(sc.parser, json, padding_readable(json), sc.buffer, root)) return false;
     if (root.type() != simdjson::dom::element_type::OBJECT) return false;
     extract_object(simdjson::dom::object(root), kRootNode, Span{}, sc);
+    return true;
+  }
+
+  bool extract_on_demand(std::string_view json, Scratch& sc) const {
+    const char* data = json.data();
+    size_t capacity = json.size() + simdjson::SIMDJSON_PADDING;
+    if (!padding_readable(json)) {
+      sc.buffer.reserve(capacity);
+      sc.buffer.assign(json.data(), json.size());
+      data = sc.buffer.data();
+      capacity = sc.buffer.capacity();
+    }
+    simdjson::ondemand::document doc;
+    simdjson::ondemand::object root;
+    if (sc.on_demand.iterate(data, json.size(), capacity).get(doc) || doc.get_object().get(root)) {
+      return false;
+    }
+    return od_object(root, kRootNode, Span{}, sc);
+  }
+
+  // The trail of list elements a value inside an object is bound to (see extract_value).
+  Span bind(Span trail, size_t pending_base, Scratch& sc) const {
+    if (sc.pending.size() <= pending_base) return trail;
+    Span t{static_cast<uint32_t>(sc.trails.size()), 0};
+    for (uint32_t i = 0; i < trail.len; ++i) sc.trails.push_back(sc.trails[trail.off + i]);
+    for (size_t i = pending_base; i < sc.pending.size(); ++i) sc.trails.push_back(sc.pending[i]);
+    t.len = static_cast<uint32_t>(sc.trails.size()) - t.off;
+    return t;
+  }
+
+  void add_leaf(const LeafValue& leaf, uint32_t node, Span trail, Scratch& sc) const {
+    uint32_t idx = static_cast<uint32_t>(sc.leaves.size());
+    if (sc.head[node] == kNone) sc.touched.push_back(node);
+    sc.leaves.push_back(Leaf{leaf, 0, trail, sc.head[node]});
+    sc.head[node] = idx;
+  }
+
+  // On-Demand counterparts of extract_object / extract_value; false when the event cannot
+  // be read this way. A value not asked for is skipped when the walk moves past it.
+  bool od_object(simdjson::ondemand::object obj, uint32_t node, Span trail, Scratch& sc) const {
+    uint64_t instance = ++sc.objects;
+    for (auto result : obj) {
+      simdjson::ondemand::field field;
+      std::string_view key;
+      if (std::move(result).get(field) || field.unescaped_key().get(key)) return false;
+      uint32_t child = find_child(node, key);
+      if (child == kNone) continue;
+      if (sc.seen[child] == instance) continue;  // a duplicate key: the first one counts
+      sc.seen[child] = instance;
+      if (!od_value(field.value(), child, trail, sc.pending.size(), sc)) return false;
+    }
+    return true;
+  }
+
+  bool od_value(simdjson::ondemand::value v, uint32_t node, Span trail, size_t pending_base,
+                Scratch& sc) const {
+    using simdjson::ondemand::json_type;
+    const FieldNode& n = nodes[node];
+    json_type type;
+    if (v.type().get(type)) return false;
+    LeafValue leaf;
+    switch (type) {
+      case json_type::object: {
+        if (n.children.empty()) return true;
+        simdjson::ondemand::object obj;
+        if (v.get_object().get(obj)) return false;
+        return od_object(obj, node, bind(trail, pending_base, sc), sc);
+      }
+      case json_type::array: {
+        simdjson::ondemand::array arr;
+        if (v.get_array().get(arr)) return false;
+        uint32_t id = ++sc.arrays;
+        uint32_t index = 0;
+        for (auto result : arr) {
+          simdjson::ondemand::value e;
+          if (std::move(result).get(e)) return false;
+          sc.pending.push_back(Binding{id, index++});
+          bool ok = od_value(e, node, trail, pending_base, sc);
+          sc.pending.pop_back();
+          if (!ok) return false;
+        }
+        return true;
+      }
+      case json_type::string:
+        if (n.targets == 0) return true;
+        leaf.type = LeafValue::Type::string;
+        if (v.get_string().get(leaf.str)) return false;
+        break;
+      case json_type::number: {
+        if (n.targets == 0) return true;
+        simdjson::ondemand::number num;
+        if (v.get_number().get(num)) return false;
+        leaf.type = LeafValue::Type::number;
+        leaf.num = num.as_double();
+        break;
+      }
+      case json_type::boolean: {
+        if (n.targets == 0) return true;
+        bool b = false;
+        if (v.get_bool().get(b)) return false;
+        leaf.type = b ? LeafValue::Type::boolean_true : LeafValue::Type::boolean_false;
+        break;
+      }
+      case json_type::null:
+        if (n.targets == 0) return true;
+        if (!v.is_null()) return false;
+        leaf.type = LeafValue::Type::null;
+        break;
+    }
+    add_leaf(leaf, node, trail, sc);
     return true;
   }
 
@@ -615,19 +734,12 @@ struct Matcher::Impl {
     const FieldNode& n = nodes[node];
     LeafValue leaf;
     switch (v.type()) {
-      case element_type::OBJECT: {
-        if (n.children.empty()) return;
-        if (sc.pending.size() > pending_base) {
-          // Entering an object inside lists binds those list elements.
-          Span t{static_cast<uint32_t>(sc.trails.size()), 0};
-          for (uint32_t i = 0; i < trail.len; ++i) sc.trails.push_back(sc.trails[trail.off + i]);
-          for (size_t i = pending_base; i < sc.pending.size(); ++i) sc.trails.push_back(sc.pending[i]);
-          t.len = static_cast<uint32_t>(sc.trails.size()) - t.off;
-          trail = t;
+      case element_type::OBJECT:
+        // Entering an object inside lists binds those list elements.
+        if (!n.children.empty()) {
+          extract_object(simdjson::dom::object(v), node, bind(trail, pending_base, sc), sc);
         }
-        extract_object(simdjson::dom::object(v), node, trail, sc);
         return;
-      }
       case element_type::ARRAY: {
         uint32_t id = ++sc.arrays;
         uint32_t index = 0;
@@ -667,10 +779,7 @@ struct Matcher::Impl {
         leaf.type = LeafValue::Type::null;
         break;
     }
-    uint32_t idx = static_cast<uint32_t>(sc.leaves.size());
-    if (sc.head[node] == kNone) sc.touched.push_back(node);
-    sc.leaves.push_back(Leaf{leaf, 0, trail, sc.head[node]});
-    sc.head[node] = idx;
+    add_leaf(leaf, node, trail, sc);
   }
 
   // Evaluates `edge` on one leaf; appends the next states to sc.hits.

@@ -207,6 +207,24 @@ TEST(Matcher, MalformedEventsMatchNothingAndDoNotCrash) {
   EXPECT_EQ(Match(m, R"({"data":{"a":[[{"b":1}]]}})"), (Ids{1, 2}));
 }
 
+TEST(Matcher, ANumberSimdjsonCannotHoldAfterOtherFieldsStillMatches) {
+  // The on-demand walk has read `type` and the items when it meets the number; the event is
+  // then read again whole, with nothing left over from the first attempt.
+  Matcher m;
+  ASSERT_TRUE(m.add(1, P(R"({"type":["t"],"data":{"n":[{"numeric":[">",1e300]}]}})")).ok());
+  ASSERT_TRUE(m.add(2, P(R"({"data":{"items":{"sku":["A"],"qty":[1]}}})")).ok());
+  ASSERT_TRUE(m.add(3, P(R"({"data":{"items":{"sku":["A"],"qty":[2]}}})")).ok());
+  EXPECT_EQ(
+      Match(m,
+            R"({"type":"t","data":{"items":[{"sku":"A","qty":1},{"sku":"B","qty":2}],"n":1e400}})"),
+      (Ids{1, 2}));
+  EXPECT_EQ(
+      Match(
+          m,
+          R"({"type":"t","data":{"items":[{"sku":"A","qty":2}],"n":123456789012345678901234567890}})"),
+      (Ids{3}));
+}
+
 TEST(Matcher, MatchesWhileRulesChangeOnOtherThreads) {
   Matcher m;
   ASSERT_TRUE(m.add(1, P(R"({"type":["stable"]})")).ok());
