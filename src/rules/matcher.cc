@@ -207,24 +207,26 @@ struct Matcher::Impl {
     std::vector<uint32_t> free_slots;
   };
   // The first slot of an edge and the first edge of a state are stored inline: most states
-  // are links of a chain (one edge, one slot), which then cost one cache line or two.
+  // are links of a chain (one edge, one slot), which then cost one cache line or two. What
+  // the walk reads of every edge (field, absence, whether it is indexed) comes first, and a
+  // state's accepted rules before its first edge; a state is aligned to fill two cache lines.
   struct Edge {
     uint32_t field = kNone;
     uint32_t absent_next = kNone;
     uint32_t absent_refs = 0;
-    uint32_t live = 0;  // slots in use
+    uint32_t live = 0;             // slots in use
+    std::unique_ptr<BigEdge> big;  // once the edge has more than kSmallEdge sets
     Slot first_slot;
     std::vector<Slot> more_slots;
-    std::unique_ptr<BigEdge> big;  // once the edge has more than kSmallEdge sets
 
     uint32_t slot_count() const { return 1 + static_cast<uint32_t>(more_slots.size()); }
     Slot& slot(uint32_t i) { return i == 0 ? first_slot : more_slots[i - 1]; }
     const Slot& slot(uint32_t i) const { return i == 0 ? first_slot : more_slots[i - 1]; }
   };
-  struct State {
+  struct alignas(64) State {
+    RuleIds accepts;
     Edge first_edge;  // first_edge.field == kNone: no edges
     std::vector<Edge> more_edges;
-    RuleIds accepts;
 
     size_t edge_count() const { return first_edge.field == kNone ? 0 : 1 + more_edges.size(); }
     Edge& edge(size_t i) { return i == 0 ? first_edge : more_edges[i - 1]; }
@@ -838,6 +840,21 @@ struct Matcher::Impl {
     }
   }
 
+  // A state about to be queued: load all of it (it spans two cache lines) before the walk
+  // reaches it.
+  void prefetch_state(uint32_t n) const {
+    const char* p = reinterpret_cast<const char*>(&states[n]);
+    __builtin_prefetch(p);
+    __builtin_prefetch(p + sizeof(State) - 1);
+  }
+  // The next candidate's edges beyond the first live in their own allocation: start loading
+  // them once its state (prefetched when it was queued) is likely there.
+  void prefetch_next_edges(const Scratch& sc, size_t next) const {
+    if (next + 1 >= sc.stack.size()) return;
+    const State& st = states[sc.stack[next + 1].state];
+    if (!st.more_edges.empty()) __builtin_prefetch(st.more_edges.data());
+  }
+
   static bool compatible(const Scratch& sc, Span constraint, Span trail) {
     for (uint32_t i = 0; i < trail.len; ++i) {
       const Binding& b = sc.trails[trail.off + i];
@@ -877,6 +894,7 @@ struct Matcher::Impl {
     // when a candidate is queued has arrived by the time the candidate is taken.
     for (size_t next = 0; next < sc.stack.size(); ++next) {
       Scratch::Candidate cand = sc.stack[next];
+      prefetch_next_edges(sc, next);
       const State& st = states[cand.state];
       for (uint64_t r : st.accepts) out.push_back(r);
       if (st.edge_count() > 1) prefetch_lookups(st, sc);
@@ -907,7 +925,7 @@ struct Matcher::Impl {
           Span merged = merge(sc, cand.constraint, leaf.trail);
           for (uint32_t n : sc.hits) {
             if (budget-- == 0) return false;
-            __builtin_prefetch(&states[n]);
+            prefetch_state(n);
             sc.stack.push_back({n, merged, false});
           }
         }
@@ -916,7 +934,7 @@ struct Matcher::Impl {
           sc.collected.erase(std::unique(sc.collected.begin(), sc.collected.end()), sc.collected.end());
         }
         for (uint32_t n : sc.collected) {
-          __builtin_prefetch(&states[n]);
+          prefetch_state(n);
           sc.stack.push_back({n, {}, false});
         }
       }
