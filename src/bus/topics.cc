@@ -112,9 +112,21 @@ Result<std::shared_ptr<log::Topic>> TopicManager::create(std::string_view name,
   return t;
 }
 
+namespace {
+
+Status refuse_internal(std::string_view name) {
+  if (!name.starts_with(kInternalTopicPrefix)) return {};
+  return make_error(Errc::invalid_argument,
+                    fmt::format("topic '{}' is eddy's own: names beginning with '{}' are reserved",
+                                name, kInternalTopicPrefix));
+}
+
+}  // namespace
+
 Result<std::pair<json::object, bool>> TopicManager::put(std::string_view name,
                                                         const json::object& body) {
   if (auto s = validate_topic_name(name); !s) return std::move(s).error();
+  if (auto s = refuse_internal(name); !s) return std::move(s).error();
   std::lock_guard lock(admin_mu_);
   auto existing = store_.find(name);
   auto config = config_from_json(body, existing ? existing->config() : log::TopicConfig{});
@@ -172,15 +184,17 @@ Result<json::object> TopicManager::describe(std::string_view name) const {
   return o;
 }
 
-json::array TopicManager::list() const {
+json::array TopicManager::list(bool include_internal) const {
   json::array out;
   for (const auto& t : store_.list()) {
+    if (!include_internal && t->name().starts_with(kInternalTopicPrefix)) continue;
     if (auto d = describe(t->name()); d) out.push_back(std::move(*d));
   }
   return out;
 }
 
 Status TopicManager::remove(std::string_view name) {
+  if (auto s = refuse_internal(name); !s) return s;
   std::lock_guard lock(admin_mu_);
   if (auto s = catalog_.remove(kKind, name); !s) return s;
   return store_.drop(std::string(name));

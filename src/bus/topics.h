@@ -28,6 +28,10 @@ namespace eddy::bus {
 // Topic names: 1-200 characters of A-Z a-z 0-9 . _ -, not "." or "..".
 Status validate_topic_name(std::string_view name);
 
+// Topics whose names begin with this are eddy's own (the async invocation queue): readable
+// like any other, left out of listings, and not created, changed or deleted through the API.
+inline constexpr std::string_view kInternalTopicPrefix = "_eddy.";
+
 struct PublishedEvent {
   std::string id;
   uint32_t partition = 0;
@@ -51,7 +55,8 @@ class TopicManager {
                                                    const boost::json::object& body);
   // The topic's configuration and stats, as `GET /v1/topics/{topic}` answers.
   Result<boost::json::object> describe(std::string_view name) const;
-  boost::json::array list() const;
+  // Every topic's description; eddy's own topics only when `include_internal`.
+  boost::json::array list(bool include_internal = false) const;
   Status remove(std::string_view name);
 
   std::shared_ptr<log::Topic> find(std::string_view name) const { return store_.find(name); }

@@ -173,7 +173,9 @@ asio::awaitable<Response> handle_topics(Context& ctx, Request& req, const Target
   const auto method = req.method();
   if (seg.size() == 2) {
     if (method != http::verb::get) co_return method_not_allowed("GET");
-    co_return json_reply(http::status::ok, json::value(json::object{{"topics", topics.list()}}));
+    bool internal = t.param("internal") == "true";
+    co_return json_reply(http::status::ok,
+                         json::value(json::object{{"topics", topics.list(internal)}}));
   }
   const std::string& name = seg[2];
   if (seg.size() == 3) {

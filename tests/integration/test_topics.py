@@ -284,3 +284,27 @@ def test_second_server_on_same_data_dir_is_refused(make_server, tmp_path):
                        capture_output=True, text=True, timeout=20)
     assert r.returncode != 0
     assert "in use by another eddy server" in r.stderr + r.stdout
+
+
+def test_eddys_own_topics_are_hidden_from_listings_and_reserved(fserver, workdir):
+    from conftest import deploy, wait_for, write_code
+    s = fserver()
+    code = write_code(workdir, "noop", {"index.js": "exports.handler = async () => 'ok';"})
+    deploy(s, "noop", "nodejs", code, "index.handler")
+    # An async invocation is queued in eddy's own topic.
+    assert s.post("/v1/functions/noop/invoke?mode=async", json={}).status_code == 202
+    wait_for(lambda: s.get("/v1/functions/noop/invocations").json()["invocations"],
+             what="the async invocation")
+    assert s.put("/v1/topics/mine", json={}).status_code == 201
+    assert [t["name"] for t in s.get("/v1/topics").json()["topics"]] == ["mine"]
+    internal = [t["name"] for t in s.get("/v1/topics?internal=true").json()["topics"]]
+    assert "_eddy.functions.async" in internal and "mine" in internal
+    # Readable like any topic, but not created, changed or deleted through the API.
+    assert s.get("/v1/topics/_eddy.functions.async").status_code == 200
+    for r in (s.put("/v1/topics/_eddy.mine", json={}),
+              s.put("/v1/topics/_eddy.functions.async", json={"retention_ms": 1}),
+              s.delete("/v1/topics/_eddy.functions.async")):
+        assert r.status_code == 400, r.text
+        assert "reserved" in r.json()["error"]["message"]
+    assert s.get("/v1/topics/_eddy.mine").status_code == 404
+    assert s.get("/v1/topics/_eddy.functions.async").json()["retention_ms"] != 1
