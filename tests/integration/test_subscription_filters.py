@@ -2,12 +2,8 @@
 subscriptions on one topic (the topic's compiled matcher), changing one never disturbs the
 others, and transforms delivered through pull, URL, topic and function targets."""
 import json
-import os
-import shutil
-import tempfile
-from pathlib import Path
 
-from conftest import wait_for
+from conftest import deploy, wait_for, write_code
 from test_subscriptions import Endpoint, create_sub, publish, pull, pull_until, read_topic
 
 
@@ -187,28 +183,20 @@ def test_push_to_a_topic_forwards_the_transform_as_data(server):
     assert text[0]["data"] == "hi ann" and text[0]["datacontenttype"].startswith("text/plain")
 
 
-def test_function_target_receives_the_transform(server):
-    code = Path(tempfile.mkdtemp(prefix="eddy-sub-fn-", dir="/tmp"))
-    try:
-        os.chmod(code, 0o755)
-        (code / "app.py").write_text(
-            "import json\n"
-            "def handler(event, context):\n"
-            "    print('EVENT ' + json.dumps(event, sort_keys=True))\n"
-            "    return event\n")
-        os.chmod(code / "app.py", 0o644)
-        r = server.put("/v1/functions/handler",
-                       json={"runtime": "python", "handler": "app.handler",
-                             "code": {"path": str(code)}})
-        assert r.status_code in (200, 201), r.text
-        server.put("/v1/topics/t", json={})
-        create_sub(server, "f", topic="t", target={"function": "handler"}, transform=TEMPLATE)
-        publish(server, "t", [ORDER])
+def test_function_target_receives_the_transform(server, workdir):
+    code = write_code(workdir, "handler", {"app.py": """
+        import json
+        def handler(event, context):
+            print('EVENT ' + json.dumps(event, sort_keys=True))
+            return event
+        """})
+    deploy(server, "handler", "python", code, handler="app.handler")
+    server.put("/v1/topics/t", json={})
+    create_sub(server, "f", topic="t", target={"function": "handler"}, transform=TEMPLATE)
+    publish(server, "t", [ORDER])
 
-        def logged():
-            logs = server.get("/v1/functions/handler/logs").json()["logs"]
-            return [l["message"] for l in logs if "EVENT " in l["message"]]
-        line = wait_for(logged, timeout=30, what="the function's log")[0]
-        assert json.loads(line.split("EVENT ", 1)[1]) == TEMPLATE_OUT
-    finally:
-        shutil.rmtree(code, ignore_errors=True)
+    def logged():
+        logs = server.get("/v1/functions/handler/logs").json()["logs"]
+        return [l["message"] for l in logs if "EVENT " in l["message"]]
+    line = wait_for(logged, timeout=30, what="the function's log")[0]
+    assert json.loads(line.split("EVENT ", 1)[1]) == TEMPLATE_OUT
