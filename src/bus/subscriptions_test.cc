@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <future>
+#include <map>
 #include <random>
 #include <set>
 #include <thread>
@@ -183,6 +184,41 @@ TEST_F(SubscriptionsTest, CompetingPullersRacingAPublisherSeeEachEventOnce) {
   for (auto& t : pullers) t.join();
   EXPECT_EQ(got.size(), size_t(kEvents));
   EXPECT_EQ(std::set<std::string>(got.begin(), got.end()).size(), size_t(kEvents));
+}
+
+TEST_F(SubscriptionsTest, FilteredSubscriptionsOfOneTopicReadingConcurrentlyGetTheirOwnEvents) {
+  // Their filters are one matcher whose answers they share; each reads on its own thread.
+  create_topic("t", 2);
+  create_sub("low", R"({"topic":"t","filter":{"data":[{"numeric":["<",700]}]}})");
+  create_sub("high", R"({"topic":"t","filter":{"data":[{"numeric":[">=",700]}]}})");
+  create_sub("middle", R"({"topic":"t","filter":{"data":[{"numeric":[">=",500,"<",1500]}]}})");
+  constexpr int kEvents = 2000;
+  std::thread publisher([&] {
+    for (int i = 0; i < kEvents; i += 50) publish("t", 50, i);
+  });
+  auto expect = [](int from, int to) {
+    std::multiset<std::string> ids;
+    for (int i = from; i < to; ++i) ids.insert("ev-" + std::to_string(i));
+    return ids;
+  };
+  const std::map<std::string, std::multiset<std::string>> want = {
+      {"low", expect(0, 700)}, {"high", expect(700, kEvents)}, {"middle", expect(500, 1500)}};
+  std::map<std::string, std::multiset<std::string>> got;
+  std::vector<std::thread> pullers;
+  for (const auto& [name, ids] : want) {
+    auto& mine = got[name];
+    pullers.emplace_back([&, name = name, n = ids.size()] {
+      auto deadline = std::chrono::steady_clock::now() + 20s;
+      while (mine.size() < n && std::chrono::steady_clock::now() < deadline) {
+        auto msgs = pull(name, 64, 50);
+        ack(name, msgs);
+        for (const auto& m : msgs) mine.insert(id_of(m));
+      }
+    });
+  }
+  publisher.join();
+  for (auto& t : pullers) t.join();
+  for (const auto& [name, ids] : want) EXPECT_EQ(got[name], ids) << name;
 }
 
 TEST_F(SubscriptionsTest, LongPollIsAnsweredByTheNextPublish) {
