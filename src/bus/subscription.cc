@@ -50,6 +50,9 @@ bool permanent_status(int status) {
   return status >= 400 && status <= 499 && status != 408 && status != 429;
 }
 
+// The content type of what a text template produced (URL bodies, forwarded data).
+constexpr std::string_view kTextContentType = "text/plain; charset=utf-8";
+
 // What a subscription with `transform` delivers for a stored event.
 struct Transformed {
   std::string json;  // as JSON: text a template produced becomes a JSON string
@@ -742,7 +745,7 @@ void Subscription::deliver(Delivery d) {
     req.content_type = std::move(msg->content_type);
     req.body = std::move(msg->body);
     if (!shaped.empty()) {
-      req.content_type = shaped.front().text ? "text/plain; charset=utf-8" : "application/json";
+      req.content_type = shaped.front().text ? kTextContentType : "application/json";
       req.body = std::move(shaped.front().raw);
     }
     req.timeout = timeout;
@@ -786,8 +789,7 @@ void Subscription::deliver(Delivery d) {
         return;
       }
       data = json::serialize(v);
-      new_data =
-          NewData{data, shaped.front().text ? "text/plain; charset=utf-8" : "application/json"};
+      new_data = NewData{data, shaped.front().text ? kTextContentType : "application/json"};
     }
     auto ev = make_forwarded(d.items.front().payload, kMaxForwardedBytes,
                              new_data ? &*new_data : nullptr);
