@@ -1,6 +1,7 @@
 #include "functions/instance.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -227,18 +228,19 @@ struct Instance::Impl {
   }
 
   // Reads whatever the process has written so far, so output that came before a result is
-  // attributed to its request.
+  // attributed to its request. One poll() asks both pipes (usually empty) at once.
   void drain(const std::shared_ptr<Instance>& self, bool flush_partial) {
     char buf[16384];
-    for (auto [fd, acc, name] : {std::tuple{child.stdout_fd, &out_buf, "stdout"},
-                                 std::tuple{child.stderr_fd, &err_buf, "stderr"}}) {
-      if (fd < 0) continue;
-      for (;;) {
-        ssize_t n = ::read(fd, buf, sizeof buf);
+    pollfd pipes[2] = {{child.stdout_fd, POLLIN, 0}, {child.stderr_fd, POLLIN, 0}};
+    if (::poll(pipes, 2, 0) < 0) pipes[0].revents = pipes[1].revents = 0;
+    std::string* acc[2] = {&out_buf, &err_buf};
+    for (int i = 0; i < 2; ++i) {
+      while (pipes[i].revents != 0) {
+        ssize_t n = ::read(pipes[i].fd, buf, sizeof buf);
         if (n <= 0) break;
-        acc->append(buf, static_cast<size_t>(n));
+        acc[i]->append(buf, static_cast<size_t>(n));
       }
-      emit_lines(self, *acc, name, flush_partial);
+      emit_lines(self, *acc[i], i == 0 ? "stdout" : "stderr", flush_partial);
     }
   }
 

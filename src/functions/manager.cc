@@ -563,7 +563,7 @@ class FunctionManager::Impl::Function : public InstanceOwner,
       auto vit = versions_.find(inst->version);
       job.id = job_id;
       job.request_id = it->second.request_id;
-      job.payload = it->second.payload;
+      job.payload = std::move(it->second.payload);
       job.function_arn = m_.arn(name_);
       job.client_context = it->second.options.client_context;
       job.timeout_ms = vit != versions_.end() ? vit->second->config.timeout_ms : 3000;
