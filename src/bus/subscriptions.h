@@ -65,7 +65,7 @@ struct PulledMessage {
   uint32_t partition = 0;  // of the topic; for a redriven event, of the dead-letter topic
   uint64_t offset = 0;
   bool redriven = false;
-  std::string event;  // the stored event (CloudEvents structured JSON)
+  std::string event;  // the stored event (CloudEvents structured JSON), or its transform as JSON
 };
 
 using PullCallback = std::function<void(Result<std::vector<PulledMessage>>)>;
@@ -83,8 +83,8 @@ struct FunctionOutcome {
 struct FunctionTarget {
   // Whether a function of this name exists.
   std::function<bool(std::string_view name)> exists;
-  // Invokes the function once with `payload` (a stored CloudEvent, or {"Records":[...]} of
-  // them); `done` is called once, on any thread.
+  // Invokes the function once with `payload` (a stored CloudEvent or the subscription's
+  // transform of it, or {"Records":[...]} of them); `done` is called once, on any thread.
   std::function<void(std::string_view name, std::string payload,
                      std::function<void(FunctionOutcome)> done)>
       invoke;
