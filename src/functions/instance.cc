@@ -435,10 +435,6 @@ struct Instance::Impl {
     res.set("Lambda-Runtime-Invoked-Function-Arn", j.function_arn);
     res.set("Lambda-Runtime-Trace-Id", trace_id());
     if (!j.client_context.empty()) res.set("Lambda-Runtime-Client-Context", j.client_context);
-    if (!init_json.empty()) {
-      res.set("Eddy-Function-Init", init_json);
-      init_json.clear();
-    }
     co_return res;
   }
 
@@ -496,13 +492,8 @@ struct Instance::Impl {
 
   Response result(const std::shared_ptr<Instance>& self, const Request& req, std::string_view id,
                   bool is_error) {
-    double load_ms = 0;
-    if (auto it = req.find("Eddy-Init-Duration-Ms"); it != req.end()) {
-      load_ms = std::strtod(std::string(it->value()).c_str(), nullptr);
-    }
     auto type = req.find("Lambda-Runtime-Function-Error-Type");
-    if (!complete(self, id, is_error, req.body(), type != req.end() ? type->value() : "",
-                  load_ms)) {
+    if (!complete(self, id, is_error, req.body(), type != req.end() ? type->value() : "", 0)) {
       return runtime_error(http::status::bad_request, "InvalidRequestID",
                            fmt::format("no invocation {} is running here", id));
     }

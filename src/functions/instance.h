@@ -25,9 +25,9 @@
 //                   I  {"errorType","errorMessage","stackTrace"}: the code did not load
 // After R or E the runtime waits for the next J.
 //
-// The first job given to a pre-started process also carries the init document (JSON: env,
-// task root, handler; `Eddy-Function-Init` on the Runtime API) so a runtime client can load
-// a function's code late.
+// Pre-started processes are eddy's runtime clients, so they have a channel: the first job
+// given to one carries the init document (JSON: env, task root, handler), and the client
+// loads the function's code then.
 //
 // Lifecycle: create() opens the listener; start() spawns the process (or adopt() binds a
 // pre-started one to a function). The owner is told, on the instance's strand, when the
