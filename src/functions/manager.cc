@@ -71,12 +71,14 @@ simdjson::error_code check_json(const std::string& s) {
   return once.parse(s).error();
 }
 
-// A payload must be one JSON value (as Lambda requires); empty means {}.
-Result<std::string> normalize_payload(std::string payload, size_t limit) {
+// A payload must be one JSON value (as Lambda requires); empty means {}. `is_json`: the
+// caller built it as JSON, so only its size is checked.
+Result<std::string> normalize_payload(std::string payload, size_t limit, bool is_json) {
   if (payload.size() > limit) {
     return make_error(Errc::too_large, fmt::format("the payload is {} bytes; the limit is {}",
                                                    payload.size(), limit));
   }
+  if (is_json) return payload;
   if (payload.find_first_not_of(" \t\r\n") == std::string::npos) return std::string("{}");
   if (auto e = check_json(payload); e != simdjson::SUCCESS) {
     return make_error(Errc::invalid_argument,
@@ -1390,7 +1392,7 @@ void FunctionManager::Impl::invoke(std::string_view name, std::string payload,
   if (!fn) {
     return done(make_error(Errc::not_found, fmt::format("function '{}' does not exist", name)));
   }
-  auto p = normalize_payload(std::move(payload), kMaxSyncPayload);
+  auto p = normalize_payload(std::move(payload), kMaxSyncPayload, options.payload_is_json);
   if (!p) return done(std::move(p).error());
   Pending pending;
   pending.request_id = options.request_id.empty() ? events::new_event_id() : options.request_id;
@@ -1408,7 +1410,7 @@ void FunctionManager::invoke_async(std::string_view name, std::string payload,
   if (!m.find(name)) {
     return done(make_error(Errc::not_found, fmt::format("function '{}' does not exist", name)));
   }
-  auto p = normalize_payload(std::move(payload), kMaxAsyncPayload);
+  auto p = normalize_payload(std::move(payload), kMaxAsyncPayload, false);
   if (!p) return done(std::move(p).error());
   std::string id = events::new_event_id();
   m.async_queue->enqueue(std::string(name), id, 1, m.clock.now_ms(), 0, *p,

@@ -20,6 +20,7 @@ asio::awaitable<Result<functions::InvokeResult>> invoke_sync(Context& ctx, const
   co_return co_await await_callback<Result<functions::InvokeResult>>([&](auto done) {
     functions::InvokeOptions options;
     options.request_id = request_id;
+    options.payload_is_json = true;  // the proxy event eddy built
     ctx.services.functions.invoke(name, std::move(payload), std::move(options), std::move(done));
   });
 }

@@ -1,6 +1,7 @@
 #include "sources/http/proxy_event.h"
 
 #include <fmt/format.h>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -537,8 +538,11 @@ std::string build_proxy_event(PayloadVersion version, const ProxyRequest& req,
 }
 
 Result<ProxyReply> map_proxy_reply(PayloadVersion version, std::string_view result) {
+  // A reply is usually small: its DOM lives in this buffer, not in the heap.
+  unsigned char dom_buffer[4096];
+  json::monotonic_resource dom(dom_buffer, sizeof dom_buffer);
   json::error_code ec;
-  json::value v = json::parse(result, ec);
+  json::value v = json::parse(result, ec, &dom);
   bool shaped = !ec && v.is_object() && v.as_object().contains("statusCode");
   if (!shaped) {
     if (version == PayloadVersion::v1) {
