@@ -21,7 +21,8 @@ namespace {
 struct Options {
   std::string name;
   // create
-  std::string topic, mode, url, to_topic, filter, dead_letter_topic, start, spec;
+  std::string topic, mode, url, to_topic, function, filter, transform, dead_letter_topic, start,
+      spec;
   std::optional<int64_t> ack_deadline_ms, max_attempts, initial_backoff_ms, max_backoff_ms,
       max_age_ms, max_concurrency;
   // pull / ack / nack / seek
@@ -41,28 +42,41 @@ std::string path(const std::string& name, std::string_view verb = {}) {
   return out;
 }
 
+// A flag's JSON, given inline or as @FILE.
+Result<json::value> json_arg(std::string_view flag, const std::string& arg) {
+  auto text = text_arg(arg);
+  if (!text) return std::move(text).error();
+  json::error_code ec;
+  auto v = json::parse(*text, ec);
+  if (ec)
+    return make_error(Errc::invalid_argument,
+                      fmt::format("{} must be JSON (inline or @FILE)", flag));
+  return v;
+}
+
 Result<json::object> create_body(const Options& o) {
   json::object body;
   if (!o.spec.empty()) {
-    json::error_code ec;
-    auto v = json::parse(o.spec, ec);
-    if (ec || !v.is_object()) {
+    auto v = json_arg("--spec", o.spec);
+    if (!v) return std::move(v).error();
+    if (!v->is_object()) {
       return make_error(Errc::invalid_argument, "--spec must be a JSON object");
     }
-    body = std::move(v.as_object());
+    body = std::move(v->as_object());
   }
   if (!o.topic.empty()) body["topic"] = o.topic;
   if (!o.mode.empty()) body["mode"] = o.mode;
-  if (!o.url.empty() && !o.to_topic.empty()) {
-    return make_error(Errc::invalid_argument, "give --url or --to-topic, not both");
+  if (!o.url.empty() + !o.to_topic.empty() + !o.function.empty() > 1) {
+    return make_error(Errc::invalid_argument, "give one of --url, --to-topic and --function");
   }
   if (!o.url.empty()) body["target"] = json::object{{"url", o.url}};
   if (!o.to_topic.empty()) body["target"] = json::object{{"topic", o.to_topic}};
-  if (!o.filter.empty()) {
-    json::error_code ec;
-    auto v = json::parse(o.filter, ec);
-    if (ec) return make_error(Errc::invalid_argument, "--filter must be an event pattern in JSON");
-    body["filter"] = std::move(v);
+  if (!o.function.empty()) body["target"] = json::object{{"function", o.function}};
+  for (auto [field, arg] : {std::pair{"filter", &o.filter}, std::pair{"transform", &o.transform}}) {
+    if (arg->empty()) continue;
+    auto v = json_arg(fmt::format("--{}", field), *arg);
+    if (!v) return std::move(v).error();
+    body[field] = std::move(*v);
   }
   if (!o.dead_letter_topic.empty()) body["dead_letter_topic"] = o.dead_letter_topic;
   if (o.ack_deadline_ms) body["ack_deadline_ms"] = *o.ack_deadline_ms;
@@ -133,7 +147,11 @@ Command add_sub_command(CLI::App& app) {
   create->add_option("--mode", o->mode, "queue (default) | stream");
   create->add_option("--url", o->url, "push each event to this http:// URL");
   create->add_option("--to-topic", o->to_topic, "forward each event to this topic");
-  create->add_option("--filter", o->filter, "event pattern (JSON)");
+  create->add_option("--function", o->function, "invoke this function with each event");
+  create->add_option("--filter", o->filter, "event pattern (JSON, or @FILE)");
+  create->add_option("--transform", o->transform,
+                     "rewrite delivered events: {\"select\":PATH} or {\"input_paths\","
+                     "\"input_template\"} (JSON, or @FILE)");
   create->add_option("--dead-letter-topic", o->dead_letter_topic,
                      "where events out of attempts go");
   create->add_option("--ack-deadline-ms", o->ack_deadline_ms,

@@ -540,6 +540,25 @@ def test_cli_creates_pulls_and_acks(server):
     assert r.returncode != 0 and "does not exist" in r.stderr
 
 
+def test_cli_sets_filter_and_transform_inline_or_from_a_file(server, tmp_path):
+    server.put("/v1/topics/t", json={})
+    (tmp_path / "transform.json").write_text(json.dumps({"select": "$.data.n"}))
+    r = server.cli("sub", "create", "odd", "--topic", "t", "--filter", '{"data":{"odd":[true]}}',
+                   "--transform", "@" + str(tmp_path / "transform.json"))
+    assert r.returncode == 0, r.stderr
+    desc = json.loads(r.stdout)
+    assert desc["filter"] == {"data": {"odd": [True]}} and desc["transform"] == {"select": "$.data.n"}
+    publish(server, "t", [{"specversion": "1.0", "id": f"e-{n}", "source": "/s", "type": "t",
+                           "data": {"n": n, "odd": n % 2 == 1}} for n in range(4)])
+    r = server.cli("sub", "pull", "odd", "--wait-ms", "2000", "--max-events", "10", "--ack")
+    assert [json.loads(line)["event"] for line in r.stdout.splitlines()] == [1, 3], r.stdout
+    # Bad input is refused before anything is sent.
+    r = server.cli("sub", "create", "bad", "--topic", "t", "--transform", "{nope")
+    assert r.returncode != 0 and "--transform must be JSON" in r.stderr
+    r = server.cli("sub", "create", "bad", "--topic", "t", "--url", "http://x", "--function", "f")
+    assert r.returncode != 0 and "give one of" in r.stderr
+
+
 # --- restarts ------------------------------------------------------------------------------
 
 def test_ack_state_survives_a_restart(make_server):
