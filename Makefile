@@ -31,7 +31,7 @@ build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
 run: build
-	$(BUILD)/eddy serve --listen $(EDDY_LISTEN) --data-dir $(EDDY_DATA_DIR)
+	BUILD=$(BUILD) EDDY_LISTEN=$(EDDY_LISTEN) EDDY_DATA_DIR=$(EDDY_DATA_DIR) scripts/demo.sh
 
 unit: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
