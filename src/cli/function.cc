@@ -126,8 +126,9 @@ class Runner {
       auto& lines = body["logs"].as_array();
       for (const auto& l : lines) {
         const auto& x = l.as_object();
-        std::cout << x.at("time").as_string() << " " << x.at("request_id").as_string() << " "
-                  << x.at("stream").as_string() << " " << x.at("message").as_string() << "\n";
+        auto field = [&](const char* k) { return std::string_view(x.at(k).as_string()); };
+        std::cout << field("time") << " " << field("request_id") << " " << field("stream") << " "
+                  << field("message") << "\n";
       }
       std::cout.flush();
       after = body["next_after"].to_number<uint64_t>();

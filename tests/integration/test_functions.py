@@ -590,6 +590,8 @@ def test_cli_deploy_invoke_logs_list_and_usage(fserver, workdir):
     assert json.loads(r.stdout)["hello"] == "cli"
     r = s.cli("function", "logs", "clifn")
     assert r.returncode == 0 and "hello from clifn" in r.stdout
+    time_, request_id, stream, message = r.stdout.splitlines()[0].split(" ", 3)
+    assert time_.endswith("Z") and len(request_id) == 36 and stream in ("stdout", "stderr"), r.stdout
     r = s.cli("function", "list")
     assert r.returncode == 0 and "clifn" in r.stdout
     r = s.cli("usage", "--json", "--price-gb-second", "1")
