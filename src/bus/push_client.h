@@ -1,5 +1,7 @@
 // PushClient: HTTP/1.1 POSTs to one push endpoint (a subscription's `target.url`), over
-// keep-alive connections it reuses. Beast and Asio stay in push_client.cc.
+// keep-alive connections it reuses; https:// endpoints over TLS with the server's
+// certificate verified against the system trust store (or SSL_CERT_FILE / SSL_CERT_DIR)
+// and the URL's host. Beast, Asio and OpenSSL stay in push_client.cc.
 //
 // Threading: thread-safe. Requests run as coroutines on the io_context given to create(),
 // and `done` runs there, once per post(); if that io_context stops first, never.
@@ -37,8 +39,8 @@ struct PushResponse {
 
 class PushClient {
  public:
-  // Checks `url` (absolute http://host[:port][/path][?query]) and prepares a client for it;
-  // connects lazily. invalid_argument for any other URL.
+  // Checks `url` (absolute http[s]://host[:port][/path][?query]) and prepares a client for
+  // it; connects lazily. invalid_argument for any other URL.
   static Result<std::shared_ptr<PushClient>> create(boost::asio::io_context& io,
                                                     std::string_view url);
   virtual ~PushClient() = default;

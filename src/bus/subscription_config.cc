@@ -82,11 +82,9 @@ Status read_target(const json::object& t, SubscriptionConfig& c) {
     if (!value.is_string()) return invalid("'target.url' must be a string");
     std::string_view url = value.get_string();
     auto u = boost::urls::parse_absolute_uri(url);
-    if (!u || u->scheme() != "http" || u->host().empty()) {
-      return invalid(
-          fmt::format("'target.url' must be an absolute http:// URL with a host, got "
-                      "'{}' (https endpoints are not supported yet)",
-                      url));
+    if (!u || (u->scheme() != "http" && u->scheme() != "https") || u->host().empty()) {
+      return invalid(fmt::format(
+          "'target.url' must be an absolute http:// or https:// URL with a host, got '{}'", url));
     }
     c.target = SubscriptionConfig::Target::url;
     c.target_url = url;

@@ -5,6 +5,8 @@ import json
 import os
 import random
 import shutil
+import ssl
+import subprocess
 import tempfile
 import threading
 import time
@@ -85,7 +87,7 @@ class Endpoint:
     """A local HTTP server that push subscriptions deliver to. `behaviour(n)` gets the
     1-based number of the request and returns (status, headers)."""
 
-    def __init__(self, behaviour=lambda n: (200, {})):
+    def __init__(self, behaviour=lambda n: (200, {}), tls=None):
         self.behaviour = behaviour
         self.requests = []  # (monotonic time, lower-cased headers, body)
         self.lock = threading.Lock()
@@ -112,9 +114,12 @@ class Endpoint:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
+        if tls:  # an ssl.SSLContext: serve https
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
+        port = self.httpd.server_address[1]
+        self.url = f"https://localhost:{port}/hook" if tls else f"http://127.0.0.1:{port}/hook"
 
     def count(self):
         with self.lock:
@@ -417,6 +422,46 @@ def test_push_gives_up_after_max_attempts_on_an_unreachable_endpoint(server):
     assert "connect" in dead[0]["eddyerror"]
 
 
+def self_signed(tmp_path, name):
+    """A self-signed certificate for localhost / 127.0.0.1; returns (cert, key) paths."""
+    cert, key = tmp_path / f"{name}.pem", tmp_path / f"{name}.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return cert, key
+
+
+def test_push_over_https_verifies_the_endpoints_certificate(make_server, tmp_path, monkeypatch):
+    trusted, trusted_key = self_signed(tmp_path, "trusted")
+    stranger, stranger_key = self_signed(tmp_path, "stranger")
+    # The server trusts only `trusted` (OpenSSL reads SSL_CERT_FILE for its default paths).
+    monkeypatch.setenv("SSL_CERT_FILE", str(trusted))
+    server = make_server().start()
+    endpoints = []
+    for cert, key in ((trusted, trusted_key), (stranger, stranger_key)):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(str(cert), str(key))
+        endpoints.append(Endpoint(tls=ctx))
+    good, bad = endpoints
+    try:
+        server.put("/v1/topics/t", json={})
+        create_sub(server, "good", topic="t", target={"url": good.url})
+        create_sub(server, "bad", topic="t", target={"url": bad.url}, dead_letter_topic="bad-dead",
+                   retry={"max_attempts": 2, "initial_backoff_ms": 10, "max_backoff_ms": 10})
+        publish(server, "t", make_events(3))
+        wait_for(lambda: good.count() == 3, what="3 deliveries over https")
+        assert sorted(json.loads(body)["i"] for _, _, body in good.received()) == [0, 1, 2]
+        assert all(h["ce-source"] == "/test" for _, h, _ in good.received())
+        # An endpoint whose certificate is not trusted gets nothing; the events dead-letter.
+        dead = wait_for(lambda: len(d := read_topic(server, "bad-dead")) == 3 and d,
+                        what="the dead letters")
+        assert bad.count() == 0
+        assert "TLS" in dead[0]["eddyerror"] and "certificate" in dead[0]["eddyerror"], dead[0]
+    finally:
+        for ep in endpoints:
+            ep.close()
+
+
 def test_a_slow_endpoint_does_not_hold_up_another_subscription(server):
     release = threading.Event()
 
@@ -581,7 +626,6 @@ def test_every_acknowledged_event_is_delivered_after_kill_9(make_server):
     2xx reached both subscriptions at least once."""
     rounds = int(os.environ.get("EDDY_SUB_CRASH_ROUNDS", "5"))
     rng = random.Random(int(os.environ.get("EDDY_CRASH_SEED", str(time.time_ns()))))
-    pushed, push_lock = set(), threading.Lock()
 
     def on_push(n):
         return (503, {}) if rng.random() < 0.05 else (200, {})
