@@ -49,13 +49,14 @@ class Channel {
       if (this.buf.length < 4 + len) return;
       const frame = this.buf.subarray(4, 4 + len);
       this.buf = this.buf.length > 4 + len ? this.buf.subarray(4 + len) : null;
+      // Every field eddy sends is text.
       const fields = [];
       for (let at = 1; at < frame.length;) {
         const n = frame.readUInt32LE(at);
-        fields.push(frame.subarray(at + 4, at + 4 + n));
+        fields.push(frame.toString('utf8', at + 4, at + 4 + n));
         at += 4 + n;
       }
-      if (String.fromCharCode(frame[0]) === 'J') this.onJob(fields);
+      if (frame[0] === 0x4a /* J */) this.onJob(fields);
     }
   }
 }
@@ -201,18 +202,13 @@ function initFailed(e) {
 
 // A J frame: request id, deadline, ARN, trace id, client context, init document, payload.
 async function runJob(f) {
-  const job = {
-    id: f[0].toString('latin1'),
-    deadline: Number(f[1].toString('latin1')) || Date.now() + 3000,
-    arn: f[2].toString('utf8'),
-    clientContext: f[4].length ? f[4].toString('utf8') : '',
-  };
+  const job = { id: f[0], deadline: Number(f[1]) || Date.now() + 3000, arn: f[2], clientContext: f[4] };
   current = job.id;
-  process.env._X_AMZN_TRACE_ID = f[3].toString('latin1');
+  process.env._X_AMZN_TRACE_ID = f[3];
   let lateInitMs = '';
   if (f[5].length) {
     const t0 = process.hrtime.bigint();
-    const init = JSON.parse(f[5].toString('utf8'));
+    const init = JSON.parse(f[5]);
     for (const k of Object.keys(process.env)) delete process.env[k];
     Object.assign(process.env, init.env);
     readEnv();
@@ -227,7 +223,7 @@ async function runJob(f) {
   }
   let type, body, event;
   try {
-    event = f[6].length ? JSON.parse(f[6].toString('utf8')) : {};
+    event = f[6].length ? JSON.parse(f[6]) : {};
     const result = await runHandler(handler, event, makeContext(job));
     try {
       body = result === undefined ? 'null' : JSON.stringify(result);
