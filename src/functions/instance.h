@@ -34,7 +34,8 @@
 // runtime first asks for work (ready), when a job ends (result, function error, timeout,
 // crash), log lines, and when the process is gone. stop() kills the process group.
 //
-// Threading: every public method is thread-safe (work is posted to the instance's strand).
+// Threading: every public method is thread-safe (work is posted, or for dispatch() deferred,
+// to the instance's strand).
 // Owner callbacks run on that strand, one at a time per instance; the owner must not block.
 #pragma once
 
