@@ -13,18 +13,51 @@ void PartitionCursor::add(uint64_t offset, int64_t log_time_ms, std::string payl
   if (offset < next_read_) return;
   if (offset > next_read_) acks_.add_range(next_read_, offset);  // a gap: gone to retention
   next_read_ = offset + 1;
+  restored_.erase(restored_.begin(), restored_.lower_bound(offset));
   if (acks_.contains(offset)) return;
   Message m;
   m.offset = offset;
   m.log_time_ms = log_time_ms;
   m.payload = std::move(payload);
+  if (auto it = restored_.find(offset); it != restored_.end()) {
+    m.attempts = it->second.attempts;
+    m.first_attempt_ms = it->second.first_attempt_ms;
+    m.last_status = it->second.last_status;
+    m.last_error = std::move(it->second.last_error);
+    restored_.erase(it);
+  }
   messages_.emplace(offset, std::move(m));
   ready_.insert(offset);
+}
+
+std::vector<Attempted> PartitionCursor::attempted(size_t max) const {
+  std::vector<Attempted> out;
+  auto m = messages_.begin();
+  auto r = restored_.lower_bound(next_read_);  // below next_read_: read again, or done
+  while (out.size() < max && (m != messages_.end() || r != restored_.end())) {
+    if (r == restored_.end() || (m != messages_.end() && m->first < r->first)) {
+      const Message& msg = (m++)->second;
+      if (msg.last_error.empty()) continue;  // never failed
+      out.push_back(Attempted{msg.offset, msg.attempts, msg.first_attempt_ms, msg.last_status,
+                              msg.last_error});
+    } else {
+      out.push_back((r++)->second);
+    }
+  }
+  return out;
+}
+
+void PartitionCursor::restore(std::vector<Attempted> history) {
+  for (auto& h : history) {
+    if (h.offset < next_read_ || acks_.contains(h.offset)) continue;
+    restored_[h.offset] = std::move(h);
+  }
 }
 
 void PartitionCursor::skip_to(uint64_t end) {
   if (end <= next_read_) return;
   acks_.add_range(next_read_, end);
+  restored_.erase(restored_.begin(), restored_.lower_bound(end));
   next_read_ = end;
 }
 
@@ -186,6 +219,7 @@ void PartitionCursor::finish(uint64_t offset, uint64_t lease) {
 
 void PartitionCursor::seek(uint64_t offset, uint64_t first_valid_lease) {
   messages_.clear();
+  restored_.clear();
   ready_.clear();
   timers_.clear();
   leased_ = waiting_ = parked_ = 0;

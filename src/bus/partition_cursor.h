@@ -68,9 +68,26 @@ struct Message {
   TimePoint timer_at{};  // lease deadline (leased) or retry time (waiting)
 };
 
+// What a restart must not forget about a message that failed at least once: its delivery
+// count and first delivery (so max_attempts and max_age_ms hold across restarts) and its
+// last failure (for the dead letter).
+struct Attempted {
+  uint64_t offset = 0;
+  uint32_t attempts = 0;
+  int64_t first_attempt_ms = 0;
+  int last_status = 0;
+  std::string last_error;
+};
+
 class PartitionCursor {
  public:
   PartitionCursor(SubscriptionMode mode, AckSet acks);
+
+  // --- Surviving restarts (with acks(), the persisted state).
+  // Messages that failed at least once, lowest offsets first, at most `max`.
+  std::vector<Attempted> attempted(size_t max) const;
+  // Gives the message at each offset, when add() brings it back, the history it had.
+  void restore(std::vector<Attempted> history);
 
   // --- Reading the log.
   // Where the next log read starts: past every record added or skipped.
@@ -139,6 +156,7 @@ class PartitionCursor {
   uint64_t next_read_;
   uint64_t first_valid_lease_ = 0;
   std::map<uint64_t, Message> messages_;
+  std::map<uint64_t, Attempted> restored_;  // history for offsets not read again yet
   std::set<uint64_t> ready_;
   std::set<std::pair<TimePoint, uint64_t>> timers_;
   size_t leased_ = 0;

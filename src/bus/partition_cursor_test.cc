@@ -148,6 +148,55 @@ TEST_F(PartitionCursorTest, EventOutOfAttemptsIsParkedForTheDeadLetterTopic) {
   EXPECT_EQ(c.acks().committed(), 1u);
 }
 
+TEST_F(PartitionCursorTest, AttemptCountsSurviveARestartThroughAttemptedAndRestore) {
+  policy_.max_attempts = 3;
+  PartitionCursor before(SubscriptionMode::queue, AckSet(0));
+  add_range(before, 0, 4);
+  lease(before, 4, 0ms);
+  Failure f{"HTTP 503", 503, false, 0};
+  // 1 fails twice, 3 once; 0 is acked; 2 is leased but has not failed.
+  before.release(1, lease_of(before, 1), f, at(0ms), policy_, 0, dead_);
+  before.release(3, lease_of(before, 3), f, at(0ms), policy_, 0, dead_);
+  before.ack(0, lease_of(before, 0));
+  lease(before, 1, 1ms);
+  before.release(1, lease_of(before, 1), f, at(1ms), policy_, 0, dead_);
+  auto history = before.attempted(100);
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[0].offset, 1u);
+  EXPECT_EQ(history[0].attempts, 2u);
+  EXPECT_EQ(history[0].first_attempt_ms, 1'000'000);
+  EXPECT_EQ(history[0].last_status, 503);
+  EXPECT_EQ(history[0].last_error, "HTTP 503");
+  EXPECT_EQ(history[1].offset, 3u);
+  EXPECT_EQ(before.attempted(1).size(), 1u);
+
+  // After the restart the log is read again from the saved acks.
+  PartitionCursor after(SubscriptionMode::queue, before.acks());
+  after.restore(history);
+  // Not read again yet: the history is still what a save would write.
+  EXPECT_EQ(after.attempted(100).size(), 2u);
+  add_range(after, 1, 4);
+  EXPECT_EQ(after.find(1)->attempts, 2u);
+  EXPECT_EQ(after.find(2)->attempts, 0u);
+  EXPECT_EQ(after.find(3)->attempts, 1u);
+  // Offset 1's third delivery is its last.
+  lease(after, 3, 10ms);
+  after.release(1, lease_of(after, 1), f, at(10ms), policy_, 0, dead_);
+  EXPECT_EQ(dead_, std::vector<uint64_t>{1});
+  EXPECT_EQ(after.find(1)->first_attempt_ms, 1'000'000);
+}
+
+TEST_F(PartitionCursorTest, RestoredHistoryIsDroppedForOffsetsSkippedOrSoughtPast) {
+  PartitionCursor c(SubscriptionMode::queue, AckSet(0));
+  c.restore({Attempted{2, 4, 1, 0, "x"}, Attempted{7, 1, 1, 0, "y"}});
+  c.skip_to(5);  // offset 2 filtered out (or gone to retention)
+  auto h = c.attempted(10);
+  ASSERT_EQ(h.size(), 1u);
+  EXPECT_EQ(h[0].offset, 7u);
+  c.seek(0, leases_);
+  EXPECT_TRUE(c.attempted(10).empty());
+}
+
 TEST_F(PartitionCursorTest, PermanentFailureSkipsTheRemainingAttempts) {
   PartitionCursor c(SubscriptionMode::queue, AckSet(0));
   add_range(c, 0, 1);

@@ -39,6 +39,33 @@ constexpr size_t kReadBytes = 8u << 20;
 constexpr auto kPushLeaseMargin = std::chrono::seconds(5);
 constexpr auto kDeadLetterRetry = std::chrono::seconds(1);
 constexpr size_t kMaxForwardedBytes = 1u << 20;
+// Failed messages whose delivery history is saved with the ack state, per partition, and
+// how much of each one's last error.
+constexpr size_t kMaxSavedAttempted = 10000;
+constexpr size_t kMaxSavedError = 300;
+
+// The "attempted" list of a saved partition: [offset, attempts, first_attempt_ms,
+// last_status, last_error] per message. Entries that do not read as such are skipped: at
+// worst a message starts counting its attempts again.
+std::vector<Attempted> attempted_from_json(const json::value& part) {
+  std::vector<Attempted> out;
+  const auto* a = part.is_object() ? part.as_object().if_contains("attempted") : nullptr;
+  if (!a || !a->is_array()) return out;
+  for (const auto& e : a->as_array()) {
+    const auto* f = e.if_array();
+    if (!f || f->size() != 5 || !(*f)[4].is_string()) continue;
+    json::error_code ec;
+    Attempted h;
+    h.offset = (*f)[0].to_number<uint64_t>(ec);
+    if (!ec) h.attempts = (*f)[1].to_number<uint32_t>(ec);
+    if (!ec) h.first_attempt_ms = (*f)[2].to_number<int64_t>(ec);
+    if (!ec) h.last_status = (*f)[3].to_number<int>(ec);
+    if (ec) continue;
+    h.last_error = (*f)[4].as_string();
+    out.push_back(std::move(h));
+  }
+  return out;
+}
 
 bool parse_u64(std::string_view s, uint64_t& out) {
   if (s.empty()) return false;
@@ -233,6 +260,9 @@ Status Subscription::init(std::shared_ptr<log::Topic> topic, std::shared_ptr<Top
       acks = AckSet(start);
     }
     auto src = std::make_unique<Source>(config_.mode, std::move(acks));
+    if (saved_parts && p < saved_parts->size()) {
+      src->cursor.restore(attempted_from_json((*saved_parts)[p]));
+    }
     src->partition = p;
     src->part = &part;
     main_.push_back(std::move(src));
@@ -575,7 +605,19 @@ void Subscription::mark_dirty() {
 std::string Subscription::state_json() const {
   json::object o;
   json::array parts;
-  for (const auto& s : main_) parts.push_back(s->cursor.acks().to_json());
+  for (const auto& s : main_) {
+    auto part = s->cursor.acks().to_json();
+    auto history = s->cursor.attempted(kMaxSavedAttempted);
+    if (!history.empty()) {
+      json::array a;
+      for (const auto& h : history) {
+        a.push_back(json::array{h.offset, h.attempts, h.first_attempt_ms, h.last_status,
+                                std::string_view(h.last_error).substr(0, kMaxSavedError)});
+      }
+      part["attempted"] = std::move(a);
+    }
+    parts.push_back(std::move(part));
+  }
   o["partitions"] = std::move(parts);
   if (!redrive_.empty()) {
     json::array r;
@@ -915,8 +957,10 @@ void Subscription::complete(const Delivery& d, std::vector<std::optional<Failure
     if (s) {
       const Now t = now();
       std::vector<uint64_t> offsets;
+      bool failed = false;
       auto release = [&](const Delivery::Item& item, const Failure& f) {
         ++counters_.push_failures;
+        failed = true;
         offsets.clear();
         double unit = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
         if (s->cursor.release(item.ref.offset, item.ref.lease, f, t, config_.retry, unit,
@@ -941,7 +985,7 @@ void Subscription::complete(const Delivery& d, std::vector<std::optional<Failure
         }
       }
       counters_.acks += acked;
-      if (acked) mark_dirty();
+      if (acked || failed) mark_dirty();  // failures: their attempt counts are saved too
       retire_redrive();
       rearm();
     }
@@ -1056,12 +1100,16 @@ void Subscription::on_timer() {
     if (stopped_ || detached_) return;
     const Now t = now();
     std::vector<uint64_t> offsets;
+    bool expired = false;
     for (size_t i = 0; i < source_count(); ++i) {
       Source& s = source_at(i);
       offsets.clear();
-      counters_.expired += s.cursor.expire(t, config_.retry, offsets);
+      size_t n = s.cursor.expire(t, config_.retry, offsets);
+      counters_.expired += n;
+      expired = expired || n > 0;
       collect_dead(s, offsets, dead);
     }
+    if (expired) mark_dirty();
     rearm();
   }
   send_dead(std::move(dead));
@@ -1178,7 +1226,10 @@ Result<size_t> Subscription::nack(std::span<const std::string> ack_ids, int64_t 
       collect_dead(*s, offsets, dead);
     }
     counters_.nacks += n;
-    if (n) rearm();
+    if (n) {
+      mark_dirty();
+      rearm();
+    }
   }
   send_dead(std::move(dead));
   if (n) on_data();

@@ -620,6 +620,32 @@ def test_ack_state_survives_a_restart(make_server):
     assert pull(s, "q", 100, 300) == []
 
 
+def test_delivery_attempts_count_on_across_a_restart(make_server):
+    ep = Endpoint(lambda n: (503, {}))
+    try:
+        s = make_server().start()
+        s.put("/v1/topics/t", json={})
+        create_sub(s, "p", topic="t", target={"url": ep.url}, dead_letter_topic="dead",
+                   retry={"max_attempts": 3, "initial_backoff_ms": 1000, "max_backoff_ms": 1000})
+        create_sub(s, "q", topic="t", ack_deadline_ms=60000)
+        publish(s, "t", make_events(1))
+        wait_for(lambda: ep.count() == 2, what="two failed deliveries")
+        msgs = pull(s, "q", 1, 2000)
+        r = s.post("/v1/subscriptions/q/nack", json={"ack_ids": [msgs[0]["ack_id"]]})
+        assert r.status_code == 200, r.text
+        assert s.stop() == 0
+        s.start()
+        # The third delivery is the last: the restart did not start the count again.
+        dead = wait_for(lambda: read_topic(s, "dead"), what="the dead letter")
+        assert dead[0]["eddyattempts"] == 3 and dead[0]["eddystatus"] == 503
+        assert ep.count() == 3
+        # A pulled and nacked message comes back as its second delivery.
+        again = pull(s, "q", 1, 2000)
+        assert again[0]["event"]["id"] == "e-0" and again[0]["delivery_attempt"] == 2
+    finally:
+        ep.close()
+
+
 def test_every_acknowledged_event_is_delivered_after_kill_9(make_server):
     """Publishers, a pulling consumer and a push endpoint run while the server is killed
     with SIGKILL and restarted, several times. In the end every event whose publish got a
