@@ -41,6 +41,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -76,10 +77,10 @@ struct Job {
 struct JobOutcome {
   enum class Kind { success, function_error, timeout, crash, oom };
   Kind kind = Kind::success;
-  std::string payload;       // success: the result; otherwise the Lambda error JSON
-  std::string error_type;    // errorType, when not success
+  std::string payload;     // success: the result; otherwise the Lambda error JSON
+  std::string error_type;  // errorType, when not success
   std::string error_message;
-  double duration_ms = 0;    // from delivery to the result (minus a late code load)
+  double duration_ms = 0;         // from delivery to the result (minus a late code load)
   std::optional<double> init_ms;  // first job of an instance: its start-up time
   int64_t max_rss_kb = 0;
   bool instance_ends = false;  // the instance will not take another job (killed, init failed)
@@ -89,9 +90,9 @@ struct JobOutcome {
 struct ExitReport {
   ExitInfo exit;
   bool oom = false;
-  bool stopped = false;        // by stop() (idle, superseded, shutdown)
-  bool was_ready = false;      // it asked for work at least once
-  std::string init_error_type; // from /runtime/init/error, or a start failure
+  bool stopped = false;         // by stop() (idle, superseded, shutdown)
+  bool was_ready = false;       // it asked for work at least once
+  std::string init_error_type;  // from /runtime/init/error, or a start failure
   std::string init_error_message;
 };
 
@@ -106,11 +107,13 @@ class InstanceOwner {
 };
 
 struct InstanceSetup {
-  std::string label;            // for logs and the cgroup name, e.g. "hello-3"
-  SpawnSpec spawn;              // env without AWS_LAMBDA_RUNTIME_API (added by start())
-  bool channel = false;         // eddy's runtime client: the channel, not the Runtime API
-  MemoryCgroups* cgroups = nullptr;  // null: no cgroup (rlimit in `spawn` if any)
-  int64_t memory_mb = 0;        // cgroup limit; 0: none yet (pre-started)
+  std::string label;     // for logs and the cgroup name, e.g. "hello-3"
+  SpawnSpec spawn;       // env without AWS_LAMBDA_RUNTIME_API (added by start())
+  bool channel = false;  // eddy's runtime client: the channel, not the Runtime API
+  // null: no cgroup (rlimit in `spawn` if any). Shared: an instance may outlive its manager
+  // while the io_context drops its pending handlers at shutdown, and still removes its group.
+  std::shared_ptr<MemoryCgroups> cgroups;
+  int64_t memory_mb = 0;  // cgroup limit; 0: none yet (pre-started)
   std::chrono::milliseconds init_timeout{10000};
 };
 
@@ -139,7 +142,7 @@ class Instance : public std::enable_shared_from_this<Instance> {
   void stop();
 
   uint16_t port() const { return port_; }  // the Runtime API's; 0 with a channel
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return pid_.load(std::memory_order_relaxed); }
   const std::string& label() const { return label_; }
   std::chrono::steady_clock::time_point created() const { return created_; }
 
@@ -152,7 +155,7 @@ class Instance : public std::enable_shared_from_this<Instance> {
   explicit Instance(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
   uint16_t port_ = 0;
-  pid_t pid_ = -1;
+  std::atomic<pid_t> pid_{-1};  // set by start(), read by describe() on other threads
   std::string label_;
   std::chrono::steady_clock::time_point created_;
 };

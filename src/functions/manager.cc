@@ -148,7 +148,7 @@ struct FunctionManager::Impl : std::enable_shared_from_this<FunctionManager::Imp
   const Clock& clock;
   FunctionsOptions options;
   std::unique_ptr<Launcher> launcher;
-  std::unique_ptr<MemoryCgroups> cgroups;
+  std::shared_ptr<MemoryCgroups> cgroups;
   std::optional<uid_t> uid;
   std::optional<gid_t> gid;
   std::string endpoint;
@@ -711,7 +711,7 @@ class FunctionManager::Impl::Prestarter : public InstanceOwner,
       setup.spawn.cwd = "/";
       setup.spawn.uid = m_.uid;
       setup.spawn.gid = m_.gid;
-      setup.cgroups = m_.cgroups.get();
+      setup.cgroups = m_.cgroups;
       auto inst = Instance::create(m_.io, weak_from_this(), std::move(setup));
       if (!inst) {
         spdlog::error("cannot pre-start a {} process: {}", runtime_name(rt), inst.error().message);
@@ -791,7 +791,7 @@ void FunctionManager::Impl::Function::start_instance(InstanceId id, int64_t vers
   setup.spawn.cwd = d->code_dir;
   setup.spawn.uid = m_.uid;
   setup.spawn.gid = m_.gid;
-  setup.cgroups = m_.cgroups.get();
+  setup.cgroups = m_.cgroups;
   setup.memory_mb = c.memory_mb;
   // Without cgroups, cap the data segment (heap); address-space limits break V8.
   if (!m_.cgroups && m_.options.use_cgroups) {
