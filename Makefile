@@ -7,7 +7,7 @@ EDDY_LISTEN ?= 127.0.0.1:8400
 EDDY_DATA_DIR ?= ./eddy-data
 PY := /usr/bin/python3
 
-.PHONY: all deps build run test unit integration asan tsan bench clean format
+.PHONY: all deps build run test unit integration asan tsan tsan-integration bench clean format
 
 all: build
 
@@ -47,6 +47,14 @@ asan:
 
 tsan:
 	$(MAKE) unit BUILD=build-tsan CMAKE_FLAGS="-DEDDY_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug"
+
+# The integration tests against a ThreadSanitizer build of the server; any report fails it.
+tsan-integration:
+	$(MAKE) build BUILD=build-tsan CMAKE_FLAGS="-DEDDY_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug"
+	rm -rf build-tsan/reports && mkdir -p build-tsan/reports
+	TSAN_OPTIONS="log_path=$(abspath build-tsan/reports)/tsan" EDDY_BIN=$(abspath build-tsan/eddy) \
+	  $(PY) -m pytest -q tests/integration
+	@if ls build-tsan/reports/* >/dev/null 2>&1; then cat build-tsan/reports/*; exit 1; fi
 
 bench: build
 	BUILD=$(BUILD) bench/run.sh
