@@ -49,7 +49,7 @@ tsan:
 	$(MAKE) unit BUILD=build-tsan CMAKE_FLAGS="-DEDDY_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug"
 
 # The integration tests against a ThreadSanitizer build of the server; any report fails it.
-tsan-integration:
+tsan-integration: tests/functions_js/node_modules tests/webhooks_js/node_modules
 	$(MAKE) build BUILD=build-tsan CMAKE_FLAGS="-DEDDY_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug"
 	rm -rf build-tsan/reports && mkdir -p build-tsan/reports
 	TSAN_OPTIONS="log_path=$(abspath build-tsan/reports)/tsan" EDDY_BIN=$(abspath build-tsan/eddy) \
