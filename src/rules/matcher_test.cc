@@ -84,6 +84,26 @@ TEST(Matcher, RemovingOneRuleLeavesSharedPathsIntact) {
   EXPECT_EQ(s.fields, 1u);  // the event root
 }
 
+TEST(Matcher, RulesEndingAtOneStateMatchAsItGainsAndLosesEdgesAndRules) {
+  Matcher m;
+  const std::string ax = R"({"type":"a","source":"x"})";
+  ASSERT_TRUE(m.add(0, P(R"({"type":["a"]})")).ok());
+  EXPECT_EQ(Match(m, ax), Ids{0});
+  ASSERT_TRUE(m.add(2, P(R"({"type":["a"],"source":["x"]})")).ok());  // an edge out of 0's state
+  EXPECT_EQ(Match(m, ax), (Ids{0, 2}));
+  ASSERT_TRUE(m.add(3, P(R"({"type":["a"]})")).ok());  // a second rule there
+  EXPECT_EQ(Match(m, ax), (Ids{0, 2, 3}));
+  m.remove(2);
+  EXPECT_EQ(Match(m, ax), (Ids{0, 3}));
+  m.remove(0);
+  EXPECT_EQ(Match(m, ax), Ids{3});
+  ASSERT_TRUE(m.add(UINT64_MAX, P(R"({"type":["a"],"source":["x"]})")).ok());
+  m.remove(3);
+  EXPECT_EQ(Match(m, ax), Ids{UINT64_MAX});
+  m.remove(UINT64_MAX);
+  EXPECT_EQ(Match(m, ax), Ids{});
+}
+
 TEST(Matcher, AddReplacesARulesPattern) {
   Matcher m;
   ASSERT_TRUE(m.add(1, P(R"({"type":["a"]})")).ok());

@@ -181,14 +181,9 @@ std::optional<IpAddress> parse_ip(std::string_view text) {
 
 IpAddress mask_ip(const IpAddress& ip, unsigned bits) {
   IpAddress out{};
-  for (unsigned i = 0; i < 16; ++i) {
-    unsigned have = bits > i * 8 ? bits - i * 8 : 0;
-    if (have >= 8) {
-      out[i] = ip[i];
-    } else if (have > 0) {
-      out[i] = static_cast<uint8_t>(ip[i] & (0xFF << (8 - have)));
-    }
-  }
+  size_t whole = std::min(bits, 128u) / 8;
+  std::memcpy(out.data(), ip.data(), whole);
+  if (whole < 16 && bits % 8 != 0) out[whole] = static_cast<uint8_t>(ip[whole] & (0xFF << (8 - bits % 8)));
   return out;
 }
 
