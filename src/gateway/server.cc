@@ -208,7 +208,9 @@ void HttpServer::stop() {
   for (auto& w : im.connections) {
     if (auto conn = w.lock()) {
       asio::post(conn->stream.get_executor(), [conn] {
-        if (!conn->busy) conn->stream.socket().cancel();
+        // The session may have closed its socket already; that is not an error here.
+        boost::system::error_code ignored;
+        if (!conn->busy) conn->stream.socket().cancel(ignored);
       });
     }
   }
