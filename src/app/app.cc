@@ -159,6 +159,7 @@ Result<std::unique_ptr<App>> App::create(AppOptions options) {
                                   std::function<void(bus::FunctionOutcome)> done) {
         functions::InvokeOptions options;
         options.queue_when_throttled = true;
+        options.payload_is_json = true;  // events from the log, {"Records":[...]}, transforms
         f->invoke(name, std::move(event), std::move(options),
                   [done = std::move(done)](Result<functions::InvokeResult> r) {
                     if (!r) {

@@ -66,7 +66,7 @@ struct InvokeOptions {
   bool queue_when_throttled = false;  // wait for capacity instead of failing with throttled
   std::string request_id;             // "" = a new one
   std::string client_context;         // base64 JSON, passed to the function as Lambda does
-  bool payload_is_json = false;       // eddy built it (a proxy event): not validated again
+  bool payload_is_json = false;       // eddy built or checked it: not validated again
   bool async = false;                 // recorded as an async attempt (set by the queue)
   int64_t attempt = 1;
 };
