@@ -266,10 +266,6 @@ struct Matcher::Impl {
   std::vector<uint32_t> free_sets;
   StringMap<uint32_t> set_ids;
   std::vector<State> states;
-  // Per state: 1 + the id of its only accepted rule when it has no edges (where most
-  // branches end), else 0. The walk reads this small array instead of such a state, so a
-  // matching branch costs one cache miss less.
-  std::vector<uint64_t> sole_accept;
   std::vector<uint32_t> free_states;
   std::unordered_map<uint64_t, Rule> rules;
   size_t branch_count = 0;
@@ -277,7 +273,6 @@ struct Matcher::Impl {
   explicit Impl(MatcherOptions o) : options(o) {
     nodes.emplace_back();   // the event object
     states.emplace_back();  // the start state
-    sole_accept.push_back(0);
   }
 
   // --- building ---
@@ -383,24 +378,12 @@ struct Matcher::Impl {
       return s;
     }
     states.emplace_back();
-    sole_accept.push_back(0);
     return static_cast<uint32_t>(states.size() - 1);
   }
 
   void free_state(uint32_t s) {
     states[s] = State{};
-    sole_accept[s] = 0;
     free_states.push_back(s);
-  }
-
-  // Recomputes sole_accept for the states a branch passes through (the only ones whose
-  // edges or rules a change to that branch touches).
-  void update_sole_accept(const std::vector<uint32_t>& path) {
-    for (uint32_t s : path) {
-      const State& st = states[s];
-      bool sole = st.edge_count() == 0 && st.accepts.size() == 1 && st.accepts[0] != ~uint64_t{0};
-      sole_accept[s] = sole ? st.accepts[0] + 1 : 0;
-    }
   }
 
   static size_t find_edge(const State& st, uint32_t field) {
@@ -557,12 +540,10 @@ struct Matcher::Impl {
         ++i;
       }
     }
-    std::vector<uint32_t> path;
     for (const auto& steps : rule.branches) {
-      path.assign(1, kRootState);
-      for (const Step& st : steps) path.push_back(extend(path.back(), st));
-      states[path.back()].accepts.push_back(rule_id);
-      update_sole_accept(path);
+      uint32_t s = kRootState;
+      for (const Step& st : steps) s = extend(s, st);
+      states[s].accepts.push_back(rule_id);
     }
     branch_count += rule.branches.size();
     rules.emplace(rule_id, std::move(rule));
@@ -586,7 +567,6 @@ struct Matcher::Impl {
       }
       states[path.back()].accepts.erase(rule_id);
       for (size_t i = steps.size(); i-- > 0;) retract(path[i], steps[i]);
-      update_sole_accept(path);
       for (const Step& st : steps) release_step_refs(st);
     }
     branch_count -= it->second.branches.size();
@@ -918,16 +898,7 @@ struct Matcher::Impl {
     sc.constraints.clear();
     sc.stack.push_back({kRootState, {}, false});
     // First in, first out: the walk advances many paths in turn, so the state prefetched
-    // when a candidate is queued has arrived by the time the candidate is taken. A state
-    // that only accepts one rule is not queued: its rule is taken from sole_accept.
-    auto queue = [&](uint32_t n, Span constraint) {
-      if (uint64_t sole = sole_accept[n]) {
-        out.push_back(sole - 1);
-        return;
-      }
-      prefetch_state(n);
-      sc.stack.push_back({n, constraint, false});
-    };
+    // when a candidate is queued has arrived by the time the candidate is taken.
     for (size_t next = 0; next < sc.stack.size(); ++next) {
       Scratch::Candidate cand = sc.stack[next];
       prefetch_next_edges(sc, next);
@@ -940,7 +911,7 @@ struct Matcher::Impl {
         if (l == kNone) {
           if (edge.absent_next != kNone) {
             if (cand.constraint.len > 0 && budget-- == 0) return false;
-            queue(edge.absent_next, cand.constraint);
+            sc.stack.push_back({edge.absent_next, cand.constraint, false});
           }
           continue;
         }
@@ -961,14 +932,18 @@ struct Matcher::Impl {
           Span merged = merge(sc, cand.constraint, leaf.trail);
           for (uint32_t n : sc.hits) {
             if (budget-- == 0) return false;
-            queue(n, merged);
+            prefetch_state(n);
+            sc.stack.push_back({n, merged, false});
           }
         }
         if (several && sc.collected.size() > 1) {
           std::sort(sc.collected.begin(), sc.collected.end());
           sc.collected.erase(std::unique(sc.collected.begin(), sc.collected.end()), sc.collected.end());
         }
-        for (uint32_t n : sc.collected) queue(n, {});
+        for (uint32_t n : sc.collected) {
+          prefetch_state(n);
+          sc.stack.push_back({n, {}, false});
+        }
       }
     }
     return true;
@@ -1085,8 +1060,7 @@ struct Matcher::Impl {
     s.states = states.size() - free_states.size();
     s.value_sets = sets.size() - free_sets.size();
     s.fields = nodes.size() - free_nodes.size();
-    size_t b = states.capacity() * sizeof(State) + sole_accept.capacity() * sizeof(uint64_t) +
-               nodes.capacity() * sizeof(FieldNode) +
+    size_t b = states.capacity() * sizeof(State) + nodes.capacity() * sizeof(FieldNode) +
                sets.capacity() * sizeof(SetDef);
     for (const State& st : states) {
       s.edges += st.edge_count();
