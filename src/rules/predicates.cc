@@ -183,7 +183,9 @@ IpAddress mask_ip(const IpAddress& ip, unsigned bits) {
   IpAddress out{};
   size_t whole = std::min(bits, 128u) / 8;
   std::memcpy(out.data(), ip.data(), whole);
-  if (whole < 16 && bits % 8 != 0) out[whole] = static_cast<uint8_t>(ip[whole] & (0xFF << (8 - bits % 8)));
+  if (whole < 16 && bits % 8 != 0) {
+    out[whole] = static_cast<uint8_t>(ip[whole] & (0xFF << (8 - bits % 8)));
+  }
   return out;
 }
 
