@@ -157,4 +157,26 @@ Result<std::string> text_arg(const std::string& arg) {
   return ss.str();
 }
 
+Result<boost::json::value> json_arg(std::string_view flag, const std::string& arg) {
+  auto text = text_arg(arg);
+  if (!text) return std::move(text).error();
+  boost::system::error_code ec;
+  auto v = boost::json::parse(*text, ec);
+  if (ec) {
+    return make_error(Errc::invalid_argument,
+                      fmt::format("{} must be JSON (inline or @FILE): {}", flag, ec.message()));
+  }
+  return v;
+}
+
+Result<boost::json::object> spec_arg(const std::string& arg) {
+  if (arg.empty()) return boost::json::object{};
+  auto v = json_arg("--spec", arg);
+  if (!v) return std::move(v).error();
+  if (!v->is_object()) {
+    return make_error(Errc::invalid_argument, "--spec must be a JSON object (inline or @FILE)");
+  }
+  return std::move(v->as_object());
+}
+
 }  // namespace eddy::cli

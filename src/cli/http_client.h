@@ -3,6 +3,9 @@
 // and remade when the server closes it. Also the small helpers every CLI verb uses.
 #pragma once
 
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
 #include <map>
 #include <memory>
 #include <string>
@@ -49,5 +52,10 @@ std::string path_segment(std::string_view s);
 
 // A flag's text given inline, or as @FILE for the contents of FILE.
 Result<std::string> text_arg(const std::string& arg);
+// A flag's JSON, inline or @FILE; the error names `flag`.
+Result<boost::json::value> json_arg(std::string_view flag, const std::string& arg);
+// `--spec`: a resource as a JSON object, inline or @FILE (empty: an empty object), that
+// the other flags then override.
+Result<boost::json::object> spec_arg(const std::string& arg);
 
 }  // namespace eddy::cli

@@ -4,35 +4,13 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-#include <fstream>
 #include <iostream>
 #include <memory>
-#include <sstream>
 
 #include "cli/http_client.h"
 
 namespace eddy::cli {
 namespace json = boost::json;
-
-namespace {
-
-// A JSON argument given inline or as @FILE.
-Result<json::value> json_arg(const std::string& what, const std::string& arg) {
-  std::string text = arg;
-  if (!arg.empty() && arg[0] == '@') {
-    std::ifstream in(arg.substr(1));
-    if (!in) return make_error(Errc::invalid_argument, "cannot read " + arg.substr(1));
-    std::stringstream ss;
-    ss << in.rdbuf();
-    text = ss.str();
-  }
-  json::error_code ec;
-  auto v = json::parse(text, ec);
-  if (ec) return make_error(Errc::invalid_argument, what + " is not valid JSON: " + ec.message());
-  return v;
-}
-
-}  // namespace
 
 Command add_pattern_command(CLI::App& app) {
   auto* pattern = app.add_subcommand("pattern", "Work with event patterns");
@@ -43,36 +21,36 @@ Command add_pattern_command(CLI::App& app) {
   test->add_option("--pattern", std::get<0>(*args), "the pattern as JSON, or @FILE")->required();
   test->add_option("--event", std::get<1>(*args), "the CloudEvent as JSON, or @FILE")->required();
   test->add_flag("--explain", std::get<2>(*args), "say which field failed and why");
-  return Command{
-      [test] { return test->parsed(); },
-      [args](const std::string& endpoint) -> int {
-        auto pattern = json_arg("--pattern", std::get<0>(*args));
-        auto event = json_arg("--event", std::get<1>(*args));
-        for (const auto* r : {&pattern, &event}) {
-          if (!*r) {
-            std::cerr << "eddy: " << r->error().message << "\n";
-            return 2;
-          }
-        }
-        json::object body{{"pattern", *pattern}, {"event", *event}, {"explain", std::get<2>(*args)}};
-        auto client = HttpClient::connect_to(endpoint);
-        if (!client) {
-          std::cerr << "eddy: " << client.error().message << "\n";
-          return 2;
-        }
-        auto r = (*client)->request("POST", "/v1/patterns/test", json::serialize(body));
-        if (!r) {
-          std::cerr << "eddy: " << r.error().message << "\n";
-          return 2;
-        }
-        if (r->status >= 300) {
-          std::cerr << "eddy: " << error_message(*r) << "\n";
-          return 2;
-        }
-        std::cout << r->body << "\n";
-        auto reply = json::parse(r->body);
-        return reply.as_object().at("match").as_bool() ? 0 : 1;
-      }};
+  return Command{[test] { return test->parsed(); },
+                 [args](const std::string& endpoint) -> int {
+                   auto pattern = json_arg("--pattern", std::get<0>(*args));
+                   auto event = json_arg("--event", std::get<1>(*args));
+                   for (const auto* r : {&pattern, &event}) {
+                     if (!*r) {
+                       std::cerr << "eddy: " << r->error().message << "\n";
+                       return 2;
+                     }
+                   }
+                   json::object body{
+                       {"pattern", *pattern}, {"event", *event}, {"explain", std::get<2>(*args)}};
+                   auto client = HttpClient::connect_to(endpoint);
+                   if (!client) {
+                     std::cerr << "eddy: " << client.error().message << "\n";
+                     return 2;
+                   }
+                   auto r = (*client)->request("POST", "/v1/patterns/test", json::serialize(body));
+                   if (!r) {
+                     std::cerr << "eddy: " << r.error().message << "\n";
+                     return 2;
+                   }
+                   if (r->status >= 300) {
+                     std::cerr << "eddy: " << error_message(*r) << "\n";
+                     return 2;
+                   }
+                   std::cout << r->body << "\n";
+                   auto reply = json::parse(r->body);
+                   return reply.as_object().at("match").as_bool() ? 0 : 1;
+                 }};
 }
 
 }  // namespace eddy::cli

@@ -42,28 +42,10 @@ std::string path(const std::string& name, std::string_view verb = {}) {
   return out;
 }
 
-// A flag's JSON, given inline or as @FILE.
-Result<json::value> json_arg(std::string_view flag, const std::string& arg) {
-  auto text = text_arg(arg);
-  if (!text) return std::move(text).error();
-  json::error_code ec;
-  auto v = json::parse(*text, ec);
-  if (ec)
-    return make_error(Errc::invalid_argument,
-                      fmt::format("{} must be JSON (inline or @FILE)", flag));
-  return v;
-}
-
 Result<json::object> create_body(const Options& o) {
-  json::object body;
-  if (!o.spec.empty()) {
-    auto v = json_arg("--spec", o.spec);
-    if (!v) return std::move(v).error();
-    if (!v->is_object()) {
-      return make_error(Errc::invalid_argument, "--spec must be a JSON object");
-    }
-    body = std::move(v->as_object());
-  }
+  auto spec = spec_arg(o.spec);
+  if (!spec) return std::move(spec).error();
+  json::object body = std::move(*spec);
   if (!o.topic.empty()) body["topic"] = o.topic;
   if (!o.mode.empty()) body["mode"] = o.mode;
   if (!o.url.empty() + !o.to_topic.empty() + !o.function.empty() > 1) {

@@ -24,17 +24,9 @@ struct Options {
 };
 
 Result<json::object> body_from(const Options& o) {
-  json::object body;
-  if (!o.spec.empty()) {
-    auto text = text_arg(o.spec);
-    if (!text) return std::move(text).error();
-    json::error_code ec;
-    auto v = json::parse(*text, ec);
-    if (ec || !v.is_object()) {
-      return make_error(Errc::invalid_argument, "--spec must be a JSON object (inline or @FILE)");
-    }
-    body = std::move(v.as_object());
-  }
+  auto spec = spec_arg(o.spec);
+  if (!spec) return std::move(spec).error();
+  json::object body = std::move(*spec);
   if (!o.scheme.empty() || !o.secrets.empty()) {
     json::object verify;
     if (auto* v = body.if_contains("verify"); v && v->is_object()) verify = v->as_object();
