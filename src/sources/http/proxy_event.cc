@@ -109,6 +109,40 @@ std::vector<Group> group(const Pairs& pairs, bool lower_names, bool case_insensi
   return out;
 }
 
+// Payload 1.0's pair of maps: `single` holds each name's last value, `multi` all of them.
+void put_last_and_all(ObjectWriter& ev, std::string_view single, std::string_view multi,
+                      const std::vector<Group>& groups) {
+  ObjectWriter one(ev.key(single));
+  for (const auto& g : groups) one.text(g.name, g.values.back());
+  one.close();
+  ObjectWriter all(ev.key(multi));
+  for (const auto& g : groups) {
+    std::string& o = all.key(g.name);
+    o += '[';
+    for (size_t i = 0; i < g.values.size(); ++i) {
+      if (i) o += ',';
+      put_text(o, g.values[i]);
+    }
+    o += ']';
+  }
+  all.close();
+}
+
+// Payload 2.0's map: each name's values joined with commas.
+void put_joined(ObjectWriter& ev, std::string_view key, const std::vector<Group>& groups) {
+  ObjectWriter m(ev.key(key));
+  std::string joined;
+  for (const auto& g : groups) {
+    joined.clear();
+    for (size_t i = 0; i < g.values.size(); ++i) {
+      if (i) joined += ',';
+      joined += g.values[i];
+    }
+    m.text(g.name, joined);
+  }
+  m.close();
+}
+
 std::string_view header_value(const ProxyRequest& req, std::string_view name) {
   std::string_view v;
   for (const auto& [n, value] : req.headers) {
@@ -238,44 +272,14 @@ std::string event_v1(const ProxyRequest& req, const ProxyRoute& route) {
   ev.text("path", path);
   ev.text("httpMethod", req.method);
 
-  auto headers = group(req.headers, false, true, false);
-  {
-    ObjectWriter h(ev.key("headers"));
-    for (const auto& g : headers) h.text(g.name, g.values.back());
-    h.close();
-    ObjectWriter mh(ev.key("multiValueHeaders"));
-    for (const auto& g : headers) {
-      std::string& o = mh.key(g.name);
-      o += '[';
-      for (size_t i = 0; i < g.values.size(); ++i) {
-        if (i) o += ',';
-        put_text(o, g.values[i]);
-      }
-      o += ']';
-    }
-    mh.close();
-  }
-
+  put_last_and_all(ev, "headers", "multiValueHeaders", group(req.headers, false, true, false));
   auto params = parse_query(query);
   if (params.empty()) {
     ev.raw("queryStringParameters", "null");
     ev.raw("multiValueQueryStringParameters", "null");
   } else {
-    auto groups = group(params, false, false, false);
-    ObjectWriter q(ev.key("queryStringParameters"));
-    for (const auto& g : groups) q.text(g.name, g.values.back());
-    q.close();
-    ObjectWriter mq(ev.key("multiValueQueryStringParameters"));
-    for (const auto& g : groups) {
-      std::string& o = mq.key(g.name);
-      o += '[';
-      for (size_t i = 0; i < g.values.size(); ++i) {
-        if (i) o += ',';
-        put_text(o, g.values[i]);
-      }
-      o += ']';
-    }
-    mq.close();
+    put_last_and_all(ev, "queryStringParameters", "multiValueQueryStringParameters",
+                     group(params, false, false, false));
   }
 
   {
@@ -355,31 +359,9 @@ std::string event_v2(const ProxyRequest& req, const ProxyRoute& route) {
     }
     o += ']';
   }
-  {
-    ObjectWriter h(ev.key("headers"));
-    for (const auto& g : group(req.headers, true, true, true)) {
-      std::string joined;
-      for (size_t i = 0; i < g.values.size(); ++i) {
-        if (i) joined += ',';
-        joined += g.values[i];
-      }
-      h.text(g.name, joined);
-    }
-    h.close();
-  }
+  put_joined(ev, "headers", group(req.headers, true, true, true));
   auto params = parse_query(query);
-  if (!params.empty()) {
-    ObjectWriter q(ev.key("queryStringParameters"));
-    for (const auto& g : group(params, false, false, false)) {
-      std::string joined;
-      for (size_t i = 0; i < g.values.size(); ++i) {
-        if (i) joined += ',';
-        joined += g.values[i];
-      }
-      q.text(g.name, joined);
-    }
-    q.close();
-  }
+  if (!params.empty()) put_joined(ev, "queryStringParameters", group(params, false, false, false));
   {
     std::string_view domain = domain_name(req);
     ObjectWriter rc(ev.key("requestContext"));
