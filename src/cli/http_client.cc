@@ -15,6 +15,8 @@
 #include <iostream>
 #include <sstream>
 
+#include "common/text.h"
+
 namespace eddy::cli {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -97,9 +99,7 @@ Result<HttpResponse> HttpClient::request(std::string_view method, std::string_vi
     out.status = res.result_int();
     out.body = std::move(res.body());
     for (const auto& f : res) {
-      std::string name(f.name_string());
-      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      out.headers[name] = std::string(f.value());
+      out.headers[ascii_lower(f.name_string())] = std::string(f.value());
     }
     if (!res.keep_alive()) {
       im.stream.socket().close(ec);

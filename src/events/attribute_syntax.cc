@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "common/text.h"
+
 namespace eddy::events {
 namespace {
 
@@ -86,26 +88,6 @@ bool is_token_char(char c) {
   }
 }
 
-char lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                            [](char x, char y) { return lower(x) == lower(y); });
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-// The `type/subtype` part of a content type, without parameters or surrounding blanks.
-std::string_view essence(std::string_view content_type) {
-  return trim(content_type.substr(0, content_type.find(';')));
-}
-
 }  // namespace
 
 bool is_attribute_name(std::string_view name) {
@@ -134,7 +116,7 @@ bool is_absolute_uri(std::string_view text) {
 }
 
 bool is_media_type(std::string_view text) {
-  const std::string_view type_subtype = essence(text);
+  const std::string_view type_subtype = media_type_essence(text);
   const size_t slash = type_subtype.find('/');
   if (slash == std::string_view::npos || slash == 0 || slash + 1 == type_subtype.size()) {
     return false;
@@ -147,13 +129,13 @@ bool is_media_type(std::string_view text) {
   }
   // Parameters: printable ASCII or blanks; their grammar is the producer's business.
   const size_t semi = text.find(';');
-  if (semi == std::string_view::npos) return trim(text) == type_subtype;
+  if (semi == std::string_view::npos) return trim_ows(text) == type_subtype;
   return std::all_of(text.begin() + static_cast<std::ptrdiff_t>(semi), text.end(),
                      [](char c) { return (c >= 0x20 && c < 0x7f) || c == '\t'; });
 }
 
 bool is_json_media_type(std::string_view content_type) {
-  const std::string_view e = essence(content_type);
+  const std::string_view e = media_type_essence(content_type);
   if (iequals(e, "application/json")) return true;
   const size_t slash = e.find('/');
   return slash != std::string_view::npos && e.size() - slash > 5 &&
@@ -161,7 +143,7 @@ bool is_json_media_type(std::string_view content_type) {
 }
 
 bool is_text_media_type(std::string_view content_type) {
-  const std::string_view e = essence(content_type);
+  const std::string_view e = media_type_essence(content_type);
   return e.size() > 5 && iequals(e.substr(0, 5), "text/");
 }
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "common/json_util.h"
+#include "common/text.h"
 #include "events/attribute_syntax.h"
 #include "events/base64.h"
 #include "events/canonical_json.h"
@@ -18,12 +19,9 @@ namespace {
 
 constexpr char kHexDigits[] = "0123456789ABCDEF";
 
-char lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
 bool has_ce_prefix(std::string_view name) {
-  return name.size() >= 3 && lower(name[0]) == 'c' && lower(name[1]) == 'e' && name[2] == '-';
+  return name.size() >= 3 && ascii_lower(name[0]) == 'c' && ascii_lower(name[1]) == 'e' &&
+         name[2] == '-';
 }
 
 int hex_value(char c) {
@@ -66,12 +64,6 @@ void append_percent_encoded(std::string& out, std::string_view s) {
   }
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 Error corrupt(std::string_view what) {
   return make_error(Errc::corrupt, fmt::format("stored event is not in the stored form: {}", what));
 }
@@ -87,8 +79,7 @@ Result<Event> parse_binary(std::span<const Header> headers, std::string_view con
   std::vector<Attribute> attributes;
   for (const Header& header : headers) {
     if (!has_ce_prefix(header.name)) continue;
-    std::string name(header.name.substr(3));
-    std::transform(name.begin(), name.end(), name.begin(), lower);
+    std::string name = ascii_lower(header.name.substr(3));
     if (name == "datacontenttype") {
       return make_error(Errc::invalid_event,
                         "header ce-datacontenttype is not used in binary mode; the data's media "
@@ -115,7 +106,7 @@ Result<Event> parse_binary(std::span<const Header> headers, std::string_view con
     if (auto st = builder.add_string(a.name, a.value); !st) return std::move(st).error();
   }
 
-  content_type = trim(content_type);
+  content_type = trim_ows(content_type);
   if (!content_type.empty()) {
     if (!is_media_type(content_type)) {
       return make_error(Errc::invalid_event,

@@ -13,6 +13,7 @@
 #include "bus/topics.h"
 #include "common/json_util.h"
 #include "common/rfc3339.h"
+#include "common/text.h"
 #include "events/cloud_event.h"
 #include "gateway/api.h"
 #include "gateway/await.h"
@@ -27,23 +28,12 @@ constexpr int64_t kMaxReadLimit = 10000;
 constexpr int64_t kMaxWaitMs = 60000;
 constexpr size_t kMaxReadBytes = 16u << 20;
 
-// The media type of a Content-Type value, lower-cased, without parameters.
-std::string media_type(std::string_view content_type) {
-  auto semi = content_type.find(';');
-  std::string_view mt = content_type.substr(0, semi);
-  while (!mt.empty() && std::isspace(static_cast<unsigned char>(mt.back()))) mt.remove_suffix(1);
-  while (!mt.empty() && std::isspace(static_cast<unsigned char>(mt.front()))) mt.remove_prefix(1);
-  std::string out(mt);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // Decodes a publish request in whichever mode it uses.
 Result<std::vector<events::Event>> decode_events(const Context& ctx, const Request& req,
                                                  std::string_view topic) {
   events::Limits limits{ctx.options.max_event_bytes};
   std::string content_type(header(req, "content-type"));
-  std::string mt = media_type(content_type);
+  std::string mt = ascii_lower(media_type_essence(content_type));
   if (mt == "application/cloudevents+json") return events::parse_structured(req.body(), limits);
   if (mt == "application/cloudevents-batch+json") return events::parse_batch(req.body(), limits);
   if (req.find("ce-specversion") != req.end()) {

@@ -12,6 +12,7 @@
 #include <cmath>
 
 #include "common/json_util.h"
+#include "common/text.h"
 #include "sources/crypto.h"
 
 namespace eddy::sources::http {
@@ -23,13 +24,6 @@ constexpr std::string_view kRedacted = "<redacted>";
 
 Error bad(std::string message) {
   return make_error(Errc::invalid_argument, std::move(message));
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 std::shared_ptr<void> load_public_key(const std::string& pem) {

@@ -10,6 +10,7 @@
 
 #include <map>
 
+#include "common/text.h"
 #include "events/base64.h"
 #include "sources/crypto.h"
 
@@ -44,13 +45,7 @@ RouteAuth parse(const std::string& text) {
 HeaderLookup headers(std::map<std::string, std::string> h) {
   return [h = std::move(h)](std::string_view name) -> std::string_view {
     for (const auto& [k, v] : h) {
-      if (k.size() == name.size() &&
-          std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
-            return std::tolower(static_cast<unsigned char>(a)) ==
-                   std::tolower(static_cast<unsigned char>(b));
-          })) {
-        return v;
-      }
+      if (iequals(k, name)) return v;
     }
     return {};
   };

@@ -7,28 +7,17 @@
 #include <cctype>
 
 #include "common/json_util.h"
+#include "common/text.h"
 
 namespace eddy::sources::http {
 namespace json = boost::json;
 
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::string upper(std::string_view s) {
   std::string out(s);
   for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 bool contains(const std::vector<std::string>& v, std::string_view s) {
@@ -94,7 +83,7 @@ Result<CorsPolicy> CorsPolicy::parse(const json::value& v) {
   }
   auto origins = string_list(o, "allow_origins", nullptr);
   auto methods = string_list(o, "allow_methods", upper);
-  auto headers = string_list(o, "allow_headers", lower);
+  auto headers = string_list(o, "allow_headers", [](std::string_view s) { return ascii_lower(s); });
   auto expose = string_list(o, "expose_headers", nullptr);
   for (const auto* r : {&origins, &methods, &headers, &expose}) {
     if (!*r) return r->error();
@@ -147,14 +136,14 @@ bool CorsPolicy::origin_allowed(std::string_view origin) const {
 HeaderList CorsPolicy::preflight(std::string_view origin, std::string_view method,
                                  std::string_view request_headers) const {
   if (!origin_allowed(origin)) return {};
-  std::string m = upper(trim(method));
+  std::string m = upper(trim_ows(method));
   bool any_method = contains(allow_methods, "*");
   if (!any_method && !contains(allow_methods, m)) return {};
   bool any_header = contains(allow_headers, "*");
   std::vector<std::string> asked;
   while (!request_headers.empty()) {
     size_t comma = request_headers.find(',');
-    std::string h = lower(trim(request_headers.substr(0, comma)));
+    std::string h = ascii_lower(trim_ows(request_headers.substr(0, comma)));
     request_headers =
         comma == std::string_view::npos ? std::string_view() : request_headers.substr(comma + 1);
     if (h.empty()) continue;

@@ -12,6 +12,7 @@
 #include <ctime>
 
 #include "common/json_util.h"
+#include "common/text.h"
 #include "events/attribute_syntax.h"
 #include "events/base64.h"
 #include "sources/crypto.h"
@@ -24,25 +25,6 @@ namespace {
 constexpr std::string_view kAccountId = "000000000000";
 constexpr std::string_view kApiId = "eddy";
 constexpr std::string_view kStage = "$default";
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 // A JSON string of `s`; bytes that are not UTF-8 are read as Latin-1, HTTP's historic
 // header charset, so the event is always valid JSON.
@@ -101,7 +83,7 @@ std::vector<Group> group(const Pairs& pairs, bool lower_names, bool case_insensi
       return case_insensitive ? iequals(g.name, name) : g.name == name;
     });
     if (it == out.end()) {
-      out.push_back({lower_names ? lower(name) : std::string(name), {}});
+      out.push_back({lower_names ? ascii_lower(name) : std::string(name), {}});
       it = out.end() - 1;
     }
     it->values.push_back(value);
@@ -345,7 +327,7 @@ std::string event_v2(const ProxyRequest& req, const ProxyRoute& route) {
     std::string_view rest = v;
     while (!rest.empty()) {
       size_t semi = rest.find(';');
-      std::string_view c = trim(rest.substr(0, semi));
+      std::string_view c = trim_ows(rest.substr(0, semi));
       rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
       if (!c.empty()) cookies.push_back(c);
     }
@@ -504,7 +486,7 @@ std::string percent_decode(std::string_view s) {
 }
 
 bool is_textual_content_type(std::string_view content_type) {
-  std::string mt = lower(trim(content_type.substr(0, content_type.find(';'))));
+  std::string mt = ascii_lower(media_type_essence(content_type));
   if (mt.empty()) return true;
   if (mt.starts_with("text/")) return true;
   for (std::string_view suffix : {"/json", "+json", "/xml", "+xml", "/javascript",

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "common/json_util.h"
+#include "common/text.h"
 #include "events/base64.h"
 
 namespace eddy::sources::webhooks {
@@ -20,12 +21,6 @@ constexpr int64_t kMaxTolerance = 7 * 86400;
 
 Error bad(std::string message) {
   return make_error(Errc::invalid_argument, std::move(message));
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 std::optional<int64_t> parse_int(std::string_view s) {
@@ -73,7 +68,7 @@ Result<Delivery> verify_stripe(const VerifyConfig& c, const HeaderLookup& header
   std::string_view rest = header;
   while (!rest.empty()) {
     size_t comma = rest.find(',');
-    std::string_view item = trim(rest.substr(0, comma));
+    std::string_view item = trim_ows(rest.substr(0, comma));
     rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
     size_t eq = item.find('=');
     if (eq == std::string_view::npos) continue;
@@ -111,7 +106,7 @@ Result<Delivery> verify_stripe(const VerifyConfig& c, const HeaderLookup& header
 
 Result<Delivery> verify_github(const VerifyConfig& c, const HeaderLookup& headers,
                                std::string_view body) {
-  std::string_view header = trim(headers("x-hub-signature-256"));
+  std::string_view header = trim_ows(headers("x-hub-signature-256"));
   if (header.empty()) return bad("missing X-Hub-Signature-256 header");
   if (!header.starts_with("sha256=")) {
     return bad("X-Hub-Signature-256 must be sha256=<hex HMAC-SHA256 of the body>");
@@ -122,31 +117,31 @@ Result<Delivery> verify_github(const VerifyConfig& c, const HeaderLookup& header
     return bad("X-Hub-Signature-256 does not match the payload and secret");
   }
   Delivery d;
-  d.id = std::string(trim(headers("x-github-delivery")));
-  d.type = std::string(trim(headers("x-github-event")));
+  d.id = std::string(trim_ows(headers("x-github-delivery")));
+  d.type = std::string(trim_ows(headers("x-github-event")));
   return d;
 }
 
 Result<Delivery> verify_hmac(const VerifyConfig& c, const HeaderLookup& headers,
                              std::string_view body, int64_t now_s) {
-  std::string_view header = trim(headers(c.header));
+  std::string_view header = trim_ows(headers(c.header));
   if (header.empty()) return bad(fmt::format("missing {} header", c.header));
   Delivery d;
   std::string_view ts_text;
   if (!c.timestamp_header.empty()) {
-    ts_text = trim(headers(c.timestamp_header));
+    ts_text = trim_ows(headers(c.timestamp_header));
     auto ts = parse_int(ts_text);
     if (!ts)
       return bad(fmt::format("missing or malformed {} header (unix seconds)", c.timestamp_header));
     if (auto s = check_timestamp(*ts, now_s, c.tolerance_s); !s) return std::move(s).error();
     d.timestamp_s = *ts;
   }
-  if (!c.id_header.empty()) d.id = std::string(trim(headers(c.id_header)));
+  if (!c.id_header.empty()) d.id = std::string(trim_ows(headers(c.id_header)));
   std::vector<std::string> candidates;
   std::string_view rest = header;
   while (!rest.empty()) {
     size_t sp = rest.find(' ');
-    std::string_view item = trim(rest.substr(0, sp));
+    std::string_view item = trim_ows(rest.substr(0, sp));
     rest = sp == std::string_view::npos ? std::string_view() : rest.substr(sp + 1);
     if (item.empty() || !item.starts_with(c.prefix)) continue;
     item.remove_prefix(c.prefix.size());

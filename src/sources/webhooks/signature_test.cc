@@ -5,6 +5,8 @@
 
 #include <map>
 
+#include "common/text.h"
+
 namespace eddy::sources::webhooks {
 namespace {
 
@@ -18,13 +20,7 @@ constexpr std::string_view kStripeSig =
 HeaderLookup headers(std::map<std::string, std::string> h) {
   return [h = std::move(h)](std::string_view name) -> std::string_view {
     for (const auto& [k, v] : h) {
-      if (k.size() == name.size() &&
-          std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
-            return std::tolower(static_cast<unsigned char>(a)) ==
-                   std::tolower(static_cast<unsigned char>(b));
-          })) {
-        return v;
-      }
+      if (iequals(k, name)) return v;
     }
     return {};
   };
