@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include <fmt/format.h>
 #include <boost/json/value.hpp>
 
 #include "common/json_util.h"
@@ -65,6 +66,23 @@ Response resource_reply(Manager& manager, const Request& req, std::string_view n
     default:
       return method_not_allowed("PUT, GET, DELETE");
   }
+}
+
+// /v1/{collection}[/{name}] for a manager as above that also has `list() -> json::array`:
+// GET the collection as {"<collection>":[...]}, or PUT/GET/DELETE one resource.
+template <class Manager>
+Response collection_reply(Manager& manager, const Request& req, const Target& t,
+                          std::string_view collection) {
+  if (t.segments.size() == 2) {
+    if (req.method() != http::verb::get) return method_not_allowed("GET");
+    return json_reply(http::status::ok,
+                      boost::json::value(boost::json::object{{collection, manager.list()}}));
+  }
+  if (t.segments.size() != 3) {
+    return error_reply(Errc::not_found,
+                       fmt::format("no such endpoint: {}", std::string_view(req.target())));
+  }
+  return resource_reply(manager, req, t.segments[2]);
 }
 
 // /v1/topics[/{topic}[/events]]

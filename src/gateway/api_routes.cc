@@ -145,19 +145,7 @@ asio::awaitable<Response> handle_user_route(Context& ctx, Request& req, const Ta
 }
 
 asio::awaitable<Response> handle_routes(Context& ctx, Request& req, const Target& t) {
-  auto& routes = ctx.services.routes;
-  const auto& seg = t.segments;
-  const auto method = req.method();
-  if (seg.size() == 2) {
-    if (method != http::verb::get) co_return method_not_allowed("GET");
-    co_return json_reply(http::status::ok, json::value(json::object{{"routes", routes.list()}}));
-  }
-  if (seg.size() != 3) {
-    co_return error_reply(Errc::not_found,
-                          fmt::format("no such endpoint: {}", std::string_view(req.target())));
-  }
-  const std::string& id = seg[2];
-  co_return resource_reply(routes, req, id);
+  co_return collection_reply(ctx.services.routes, req, t, "routes");
 }
 
 }  // namespace eddy::gateway

@@ -134,19 +134,7 @@ asio::awaitable<Response> handle_hook(Context& ctx, Request& req, const Target& 
 }
 
 asio::awaitable<Response> handle_webhooks(Context& ctx, Request& req, const Target& t) {
-  auto& hooks = ctx.services.webhooks;
-  const auto& seg = t.segments;
-  const auto method = req.method();
-  if (seg.size() == 2) {
-    if (method != http::verb::get) co_return method_not_allowed("GET");
-    co_return json_reply(http::status::ok, json::value(json::object{{"webhooks", hooks.list()}}));
-  }
-  if (seg.size() != 3) {
-    co_return error_reply(Errc::not_found,
-                          fmt::format("no such endpoint: {}", std::string_view(req.target())));
-  }
-  const std::string& name = seg[2];
-  co_return resource_reply(hooks, req, name);
+  co_return collection_reply(ctx.services.webhooks, req, t, "webhooks");
 }
 
 }  // namespace eddy::gateway
