@@ -5,7 +5,6 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <fmt/format.h>
@@ -13,11 +12,11 @@
 
 #include <condition_variable>
 #include <thread>
-#include <vector>
 
 #include "bus/subscriptions.h"
 #include "bus/topics.h"
 #include "catalog/catalog.h"
+#include "common/io_threads.h"
 #include "functions/manager.h"
 #include "sources/http/routes.h"
 #include "sources/webhooks/webhooks.h"
@@ -68,7 +67,7 @@ class DirLock {
 struct App::Impl {
   AppOptions options;
   DirLock lock;
-  asio::io_context io;
+  IoThreads io;
   std::unique_ptr<catalog::Catalog> catalog;
   std::unique_ptr<log::Flusher> flusher;
   std::unique_ptr<log::TopicStore> store;
@@ -78,15 +77,16 @@ struct App::Impl {
   std::unique_ptr<sources::http::RouteManager> routes;
   std::unique_ptr<sources::webhooks::WebhookManager> webhooks;
   std::unique_ptr<gateway::Gateway> gateway;
-  asio::signal_set signals{io, SIGINT, SIGTERM};
-  asio::steady_timer retention_timer{io};
-  std::vector<std::thread> threads;
+  asio::signal_set signals{io.main(), SIGINT, SIGTERM};
+  asio::steady_timer retention_timer{io.main()};
+  bool running = false;
   std::atomic<bool> stopping{false};
   std::mutex done_mu;
   std::condition_variable done_cv;
   bool shutdown_requested = false;
 
-  Impl(AppOptions o, DirLock l) : options(std::move(o)), lock(std::move(l)) {}
+  Impl(AppOptions o, DirLock l)
+      : options(std::move(o)), lock(std::move(l)), io(options.threads) {}
 
   void schedule_retention() {
     retention_timer.expires_after(kRetentionPeriod);
@@ -107,7 +107,7 @@ struct App::Impl {
 App::App(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 App::~App() {
-  if (impl_ && !impl_->threads.empty()) {
+  if (impl_ && impl_->running) {
     stop();
     wait();
   }
@@ -208,9 +208,8 @@ Result<uint16_t> App::start() {
       return std::move(s).error();
     }
   }
-  unsigned n = im.options.threads ? im.options.threads
-                                  : std::max(1u, std::thread::hardware_concurrency());
-  for (unsigned i = 0; i < n; ++i) im.threads.emplace_back([&im] { im.io.run(); });
+  im.io.start();
+  im.running = true;
   return port;
 }
 
@@ -232,8 +231,8 @@ void App::wait() {
   }
   if (!im.gateway->drained()) spdlog::warn("closing connections still busy after {}s", kDrainTimeout.count());
   im.io.stop();
-  for (auto& t : im.threads) t.join();
-  im.threads.clear();
+  im.io.join();
+  im.running = false;
   im.gateway.reset();
   im.subscriptions.reset();
   im.functions.reset();

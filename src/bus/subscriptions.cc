@@ -11,6 +11,7 @@
 #include "bus/topic_filter.h"
 #include "bus/topics.h"
 #include "catalog/catalog.h"
+#include "common/io_threads.h"
 #include "common/json_util.h"
 #include "log/topic.h"
 
@@ -52,7 +53,7 @@ Result<std::vector<std::string>> read_ack_ids(const json::object& body) {
 
 }  // namespace
 
-SubscriptionManager::SubscriptionManager(boost::asio::io_context& io, catalog::Catalog& catalog,
+SubscriptionManager::SubscriptionManager(IoThreads& io, catalog::Catalog& catalog,
                                          TopicManager& topics, const Clock& clock)
     : io_(io),
       writer_(std::make_unique<boost::asio::thread_pool>(1)),
@@ -90,7 +91,7 @@ Status SubscriptionManager::open_all() {
     if (!topic) {
       spdlog::warn("subscription '{}': its topic '{}' no longer exists", r.name, config->topic);
     }
-    Subscription::Deps deps{io_, *writer_, catalog_, topics_, clock_, functions_};
+    Subscription::Deps deps{io_.at(io_.next()), *writer_, catalog_, topics_, clock_, functions_};
     auto filters = filters_for(topic);
     auto sub = Subscription::create(deps, r.name, std::move(*config), std::move(topic),
                                     std::move(filters), *state);
@@ -176,7 +177,7 @@ Result<std::pair<json::object, bool>> SubscriptionManager::put(std::string_view 
     if (!d) return std::move(d).error();
     return std::pair{std::move(*d), false};
   }
-  Subscription::Deps deps{io_, *writer_, catalog_, topics_, clock_, functions_};
+  Subscription::Deps deps{io_.at(io_.next()), *writer_, catalog_, topics_, clock_, functions_};
   auto sub = Subscription::create(deps, std::string(name), *config, topic, filters_for(topic),
                                   std::nullopt);
   if (!sub) return std::move(sub).error();

@@ -12,15 +12,16 @@
 // committed offset plus the runs of acks above it, per partition) is written to the
 // catalog's state table at most kStateFlushInterval after it changes, and at shutdown. A
 // kill -9 therefore redelivers what was acked in the last ~100 ms: delivery is at least
-// once. Delivery attempt counts live in memory only and start again after a restart.
+// once. Failed events' attempt counts, first attempt times and last errors are saved with
+// the ack state, so retry limits hold across restarts.
 //
-// Cost: no thread per subscription. Work runs on the App's io_context; ack-state writes run
+// Cost: no thread per subscription. Each runs on one of the App's io threads; ack-state writes run
 // on one writer thread shared by all subscriptions, so io threads never wait for SQLite's
 // fsync. Partition listeners wake a subscription only when it has a waiting puller or a
 // push target, and timers are armed only while messages are leased or backing off, so an
 // idle subscription uses no CPU.
 //
-// Threading: SubscriptionManager is thread-safe. Callbacks run on the io_context.
+// Threading: SubscriptionManager is thread-safe. Callbacks run on the io threads.
 #pragma once
 
 #include <boost/json/array.hpp>
@@ -44,6 +45,9 @@ namespace boost::asio {
 class io_context;
 class thread_pool;
 }  // namespace boost::asio
+namespace eddy {
+class IoThreads;
+}
 namespace eddy::catalog {
 class Catalog;
 }
@@ -92,8 +96,9 @@ struct FunctionTarget {
 
 class SubscriptionManager {
  public:
-  // All references must outlive the manager. Call stop() before the io_context stops.
-  SubscriptionManager(boost::asio::io_context& io, catalog::Catalog& catalog, TopicManager& topics,
+  // All references must outlive the manager. Call stop() before the io threads stop. Each
+  // subscription runs on one of the io threads' contexts, in turn.
+  SubscriptionManager(IoThreads& io, catalog::Catalog& catalog, TopicManager& topics,
                       const Clock& clock);
   ~SubscriptionManager();
   SubscriptionManager(const SubscriptionManager&) = delete;
@@ -142,7 +147,7 @@ class SubscriptionManager {
   std::shared_ptr<TopicFilter> filters_for(const std::shared_ptr<log::Topic>& topic);
   Result<std::shared_ptr<Subscription>> find_or_error(std::string_view name) const;
 
-  boost::asio::io_context& io_;
+  IoThreads& io_;
   std::unique_ptr<boost::asio::thread_pool> writer_;  // one thread: ack-state writes
   catalog::Catalog& catalog_;
   TopicManager& topics_;

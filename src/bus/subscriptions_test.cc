@@ -1,11 +1,9 @@
-// SubscriptionManager over a real log, catalog and io_context (two threads), without HTTP:
+// SubscriptionManager over a real log, catalog and two io threads, without HTTP:
 // fan-out, competing pullers racing a publisher, long-poll wake-ups, dead letters, and ack
 // state across a reopen. Run under TSan (`make tsan`) these also check the locking.
 #include "bus/subscriptions.h"
 
 #include <gtest/gtest.h>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
 
 #include <filesystem>
@@ -17,6 +15,7 @@
 
 #include "bus/topics.h"
 #include "catalog/catalog.h"
+#include "common/io_threads.h"
 #include "events/cloud_event.h"
 #include "events/stored_json.h"
 #include "log/topic.h"
@@ -51,22 +50,19 @@ class SubscriptionsTest : public ::testing::Test {
     store_ = std::make_unique<log::TopicStore>(dir_, *d, *flusher_, SystemClock::instance());
     topics_ = std::make_unique<TopicManager>(*catalog_, *store_, SystemClock::instance());
     ASSERT_TRUE(topics_->open_all().ok());
-    io_ = std::make_unique<boost::asio::io_context>();
-    work_.emplace(io_->get_executor());
+    io_ = std::make_unique<IoThreads>(2);
     subs_ =
         std::make_unique<SubscriptionManager>(*io_, *catalog_, *topics_, SystemClock::instance());
     ASSERT_TRUE(subs_->open_all().ok());
-    for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { io_->run(); });
+    io_->start();
   }
 
   // In the App's order: stop subscriptions, stop io, then tear down.
   void close() {
     if (!subs_) return;
     subs_->stop();
-    work_.reset();
     io_->stop();
-    for (auto& t : threads_) t.join();
-    threads_.clear();
+    io_->join();
     subs_.reset();
     topics_.reset();
     store_.reset();
@@ -130,10 +126,8 @@ class SubscriptionsTest : public ::testing::Test {
   std::unique_ptr<log::Flusher> flusher_;
   std::unique_ptr<log::TopicStore> store_;
   std::unique_ptr<TopicManager> topics_;
-  std::unique_ptr<boost::asio::io_context> io_;
-  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  std::unique_ptr<IoThreads> io_;
   std::unique_ptr<SubscriptionManager> subs_;
-  std::vector<std::thread> threads_;
 };
 
 TEST_F(SubscriptionsTest, EverySubscriptionGetsEveryEventOnce) {

@@ -146,9 +146,11 @@ class Instance : public std::enable_shared_from_this<Instance> {
   const std::string& label() const { return label_; }
   std::chrono::steady_clock::time_point created() const { return created_; }
 
-  // The function-level identity the owner attaches (e.g. its pool id and version).
+  // The function-level identity the owner attaches (e.g. its pool id and version), and the
+  // index of the io thread whose io_context it was created on.
   uint64_t pool_id = 0;
   int64_t version = 0;
+  unsigned home = 0;
 
  private:
   struct Impl;

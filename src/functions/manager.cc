@@ -26,6 +26,7 @@
 
 #include "bus/topics.h"
 #include "catalog/catalog.h"
+#include "common/io_threads.h"
 #include "common/json_util.h"
 #include "common/rfc3339.h"
 #include "events/cloud_event.h"
@@ -135,14 +136,14 @@ struct FunctionManager::Impl : std::enable_shared_from_this<FunctionManager::Imp
   class Prestarter;
   class AsyncQueue;
 
-  Impl(asio::io_context& io_, catalog::Catalog& c, bus::TopicManager& t, const Clock& clk,
+  Impl(IoThreads& io_, catalog::Catalog& c, bus::TopicManager& t, const Clock& clk,
        FunctionsOptions o, std::unique_ptr<Launcher> l)
       : io(io_), catalog(c), topics(t), clock(clk), options(std::move(o)), launcher(std::move(l)),
-        usage_timer(io_) {
+        usage_timer(io_.main()) {
     if (!launcher) launcher = std::make_unique<PosixLauncher>();
   }
 
-  asio::io_context& io;
+  IoThreads& io;
   catalog::Catalog& catalog;
   bus::TopicManager& topics;
   const Clock& clock;
@@ -339,7 +340,7 @@ class FunctionManager::Impl::Function : public InstanceOwner,
       } else {
         JobId id = next_job_++;
         auto it = waiting_.emplace(id, std::move(p)).first;
-        actions = pool_.submit(id, sync);
+        actions = pool_.submit(id, sync, m_.io.local());
         if (!actions) {
           rejected = std::move(it->second.done);
           waiting_.erase(it);
@@ -401,7 +402,7 @@ class FunctionManager::Impl::Function : public InstanceOwner,
     PoolActions actions;
     {
       std::lock_guard lock(mu_);
-      actions = pool_.instance_ready(inst->pool_id);
+      actions = pool_.instance_ready(inst->pool_id, inst->home);
     }
     run(actions, nullptr);
   }
@@ -454,6 +455,7 @@ class FunctionManager::Impl::Function : public InstanceOwner,
     {
       std::lock_guard lock(mu_);
       instances_.erase(inst->pool_id);
+      idle_timers_.erase(inst->pool_id);  // a pending wait ends as cancelled
       actions = pool_.instance_exited(inst->pool_id);
       // Forget versions no instance runs any more.
       for (auto it = versions_.begin(); it != versions_.end();) {
@@ -482,7 +484,7 @@ class FunctionManager::Impl::Function : public InstanceOwner,
   void run(const PoolActions& actions, const ExitReport* report) {
     for (const auto& a : actions) {
       switch (a.kind) {
-        case PoolAction::Kind::start: start_instance(a.instance, a.version); break;
+        case PoolAction::Kind::start: start_instance(a.instance, a.version, a.home); break;
         case PoolAction::Kind::dispatch: dispatch(a.instance, a.job); break;
         case PoolAction::Kind::stop: {
           std::shared_ptr<Instance> inst;
@@ -538,16 +540,44 @@ class FunctionManager::Impl::Function : public InstanceOwner,
     p->done(std::move(res));
   }
 
+  struct IdleTimer {
+    std::unique_ptr<asio::steady_timer> timer;  // on the instance's io thread
+    uint64_t generation = 0;
+    std::chrono::steady_clock::time_point deadline;
+    bool armed = false;
+  };
+
+  // An instance becomes idle after every job: its one timer is armed once and, when it
+  // fires early, waits again for the latest deadline, rather than a timer per job.
   void arm_idle(InstanceId id, uint64_t generation, int64_t delay_ms) {
-    auto timer = std::make_shared<asio::steady_timer>(m_.io, std::chrono::milliseconds(delay_ms));
-    std::weak_ptr<Function> weak = weak_from_this();
-    timer->async_wait([timer, weak, id, generation](boost::system::error_code ec) {
+    std::lock_guard lock(mu_);
+    auto inst = instances_.find(id);
+    if (inst == instances_.end()) return;
+    auto& t = idle_timers_[id];
+    t.generation = generation;
+    t.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay_ms);
+    if (t.armed) return;
+    if (!t.timer) t.timer = std::make_unique<asio::steady_timer>(m_.io.at(inst->second->home));
+    t.armed = true;
+    wait_idle(id, t);
+  }
+
+  // Under mu_.
+  void wait_idle(InstanceId id, IdleTimer& t) {
+    t.timer->expires_at(t.deadline);
+    t.timer->async_wait([weak = weak_from_this(), id](boost::system::error_code ec) {
       auto self = weak.lock();
-      if (ec || !self) return;
+      if (!self) return;
       PoolActions actions;
       {
         std::lock_guard lock(self->mu_);
-        actions = self->pool_.idle_expired(id, generation);
+        auto it = self->idle_timers_.find(id);
+        if (it == self->idle_timers_.end()) return;
+        auto& t = it->second;
+        if (!ec && std::chrono::steady_clock::now() < t.deadline) return self->wait_idle(id, t);
+        t.armed = false;
+        if (ec) return;
+        actions = self->pool_.idle_expired(id, t.generation);
       }
       self->run(actions, nullptr);
     });
@@ -575,7 +605,7 @@ class FunctionManager::Impl::Function : public InstanceOwner,
     inst->dispatch(std::move(job));
   }
 
-  void start_instance(InstanceId id, int64_t version);
+  void start_instance(InstanceId id, int64_t version, unsigned home);
 
   Impl& m_;
   std::string name_;
@@ -584,6 +614,7 @@ class FunctionManager::Impl::Function : public InstanceOwner,
   std::map<int64_t, std::shared_ptr<const Deployed>> versions_;
   Pool pool_;
   std::map<InstanceId, std::shared_ptr<Instance>> instances_;
+  std::map<InstanceId, IdleTimer> idle_timers_;
   std::map<JobId, Pending> waiting_, running_;
   JobId next_job_ = 1;
   bool removed_ = false;
@@ -610,19 +641,23 @@ class FunctionManager::Impl::Prestarter : public InstanceOwner,
     fill(rt);
   }
 
-  // A ready process of `rt`, or nullptr. Refills in the background.
-  std::shared_ptr<Instance> claim(Runtime rt) {
+  // A ready process of `rt`, one on io thread `home` if there is one, or nullptr. Refills
+  // in the background.
+  std::shared_ptr<Instance> claim(Runtime rt, unsigned home) {
     std::shared_ptr<Instance> inst;
     {
       std::lock_guard lock(mu_);
       auto& s = slot(rt);
       if (s.ready.empty()) return nullptr;
-      inst = s.ready.back();
-      s.ready.pop_back();
+      auto it = std::find_if(s.ready.rbegin(), s.ready.rend(),
+                             [home](const auto& i) { return i->home == home; });
+      auto pick = it == s.ready.rend() ? std::prev(s.ready.end()) : std::prev(it.base());
+      inst = *pick;
+      s.ready.erase(pick);
       s.all.erase(inst.get());
     }
     auto self = shared_from_this();
-    asio::post(m_.io, [self, rt] { self->fill(rt); });
+    asio::post(m_.io.main(), [self, rt] { self->fill(rt); });
     return inst;
   }
 
@@ -691,6 +726,15 @@ class FunctionManager::Impl::Prestarter : public InstanceOwner,
   };
   Slot& slot(Runtime rt) { return slots_[static_cast<int>(rt)]; }
 
+  // The io thread with the fewest processes of `rt` waiting: spares are spread over them,
+  // so a cold start usually finds one on its own thread.
+  unsigned emptiest_home(Runtime rt) {
+    std::lock_guard lock(mu_);
+    std::vector<size_t> n(m_.io.size());
+    for (const auto& [p, inst] : slot(rt).all) ++n[inst->home];
+    return static_cast<unsigned>(std::min_element(n.begin(), n.end()) - n.begin());
+  }
+
   void fill(Runtime rt) {
     for (;;) {
       {
@@ -712,11 +756,13 @@ class FunctionManager::Impl::Prestarter : public InstanceOwner,
       setup.spawn.uid = m_.uid;
       setup.spawn.gid = m_.gid;
       setup.cgroups = m_.cgroups;
-      auto inst = Instance::create(m_.io, weak_from_this(), std::move(setup));
+      unsigned home = emptiest_home(rt);
+      auto inst = Instance::create(m_.io.at(home), weak_from_this(), std::move(setup));
       if (!inst) {
         spdlog::error("cannot pre-start a {} process: {}", runtime_name(rt), inst.error().message);
         return;
       }
+      (*inst)->home = home;
       {
         std::lock_guard lock(mu_);
         slot(rt).all.emplace(inst->get(), *inst);
@@ -737,7 +783,8 @@ class FunctionManager::Impl::Prestarter : public InstanceOwner,
   std::map<int, Slot> slots_;
 };
 
-void FunctionManager::Impl::Function::start_instance(InstanceId id, int64_t version) {
+void FunctionManager::Impl::Function::start_instance(InstanceId id, int64_t version,
+                                                     unsigned home) {
   std::shared_ptr<const Deployed> d;
   {
     std::lock_guard lock(mu_);
@@ -760,9 +807,10 @@ void FunctionManager::Impl::Function::start_instance(InstanceId id, int64_t vers
   if (!d) return fail(Error{Errc::internal, "the version to start is gone"});
   const auto& c = d->config;
   std::string label = fmt::format("{}-{}-{}", name_, c.version, ++m_.serial);
+  if (home >= m_.io.size()) home = m_.io.next();
 
   if (c.runtime != Runtime::provided && m_.prestarter) {
-    if (auto inst = m_.prestarter->claim(c.runtime)) {
+    if (auto inst = m_.prestarter->claim(c.runtime, home)) {
       inst->pool_id = id;
       inst->version = version;
       json::object env;
@@ -798,8 +846,9 @@ void FunctionManager::Impl::Function::start_instance(InstanceId id, int64_t vers
     setup.spawn.rlimit_data_bytes = static_cast<uint64_t>(c.memory_mb) << 20;
     if (c.runtime == Runtime::nodejs) setup.spawn.rlimit_data_bytes += 512ull << 20;
   }
-  auto inst = Instance::create(m_.io, weak_from_this(), std::move(setup));
+  auto inst = Instance::create(m_.io.at(home), weak_from_this(), std::move(setup));
   if (!inst) return fail(inst.error());
+  (*inst)->home = home;
   (*inst)->pool_id = id;
   (*inst)->version = version;
   {
@@ -820,7 +869,7 @@ void FunctionManager::Impl::Function::start_instance(InstanceId id, int64_t vers
 // Record data: {"function","request_id","attempt","first_ms","not_before_ms","payload"}.
 class FunctionManager::Impl::AsyncQueue : public std::enable_shared_from_this<AsyncQueue> {
  public:
-  explicit AsyncQueue(Impl& m) : m_(m), strand_(asio::make_strand(m.io)), commit_timer_(strand_) {}
+  explicit AsyncQueue(Impl& m) : m_(m), strand_(asio::make_strand(m.io.main())), commit_timer_(strand_) {}
 
   // Attaches to the queue's topic if it exists; it is created with the first async
   // invocation (a server that never queues one shows no such topic).
@@ -1133,7 +1182,7 @@ void FunctionManager::Impl::flush_usage() {
 
 // ---------------------------------------------------------------------------------------
 
-FunctionManager::FunctionManager(asio::io_context& io, catalog::Catalog& catalog,
+FunctionManager::FunctionManager(IoThreads& io, catalog::Catalog& catalog,
                                  bus::TopicManager& topics, const Clock& clock,
                                  FunctionsOptions options, std::unique_ptr<Launcher> launcher)
     : impl_(std::make_shared<Impl>(io, catalog, topics, clock, std::move(options),

@@ -18,7 +18,8 @@
 // backpressure is better than errors. invoke_async() appends the invocation to the durable
 // queue and calls back once it is durable (the function runs later, with retries).
 //
-// Threading: thread-safe. Uses the io_context it is given for instance I/O and timers.
+// Threading: thread-safe. Instances run on the io thread that started them (a request's
+// own thread, when it is one); a job prefers an idle instance on its own thread.
 #pragma once
 
 #include <boost/json/array.hpp>
@@ -39,8 +40,8 @@
 #include "functions/process.h"
 #include "functions/records.h"
 
-namespace boost::asio {
-class io_context;
+namespace eddy {
+class IoThreads;
 }
 namespace eddy::catalog {
 class Catalog;
@@ -83,7 +84,7 @@ using InvokeCallback = std::function<void(Result<InvokeResult>)>;
 
 class FunctionManager {
  public:
-  FunctionManager(boost::asio::io_context& io, catalog::Catalog& catalog,
+  FunctionManager(IoThreads& io, catalog::Catalog& catalog,
                   bus::TopicManager& topics, const Clock& clock, FunctionsOptions options,
                   std::unique_ptr<Launcher> launcher = nullptr);
   ~FunctionManager();

@@ -36,42 +36,73 @@ void Pool::pump(PoolActions& out) {
       out.push_back(PoolAction{PoolAction::Kind::stop, id, 0, s.version});
     }
   }
-  // Waiting jobs take the most recently used idle instance of the current version.
+  // Waiting jobs take the most recently used idle instance of the current version, on
+  // their own io thread if one is idle there.
   while (!waiting_sync_.empty() || !waiting_async_.empty()) {
-    Slot* best = nullptr;
-    InstanceId best_id = 0;
+    auto& queue = waiting_sync_.empty() ? waiting_async_ : waiting_sync_;
+    Waiting w = queue.front();
+    Slot *best = nullptr, *best_home = nullptr;
+    InstanceId best_id = 0, best_home_id = 0;
     for (auto& [id, s] : instances_) {
-      if (s.state == State::idle && s.version == version_ &&
-          (!best || s.last_used > best->last_used)) {
+      if (s.state != State::idle || s.version != version_) continue;
+      if (!best || s.last_used > best->last_used) {
         best = &s;
         best_id = id;
       }
+      if (s.home == w.home && (!best_home || s.last_used > best_home->last_used)) {
+        best_home = &s;
+        best_home_id = id;
+      }
+    }
+    if (best_home) {
+      best = best_home;
+      best_id = best_home_id;
     }
     if (!best) break;
-    auto& queue = waiting_sync_.empty() ? waiting_async_ : waiting_sync_;
-    JobId job = queue.front();
     queue.pop_front();
     best->state = State::busy;
-    out.push_back(PoolAction{PoolAction::Kind::dispatch, best_id, job, best->version});
+    out.push_back(PoolAction{PoolAction::Kind::dispatch, best_id, w.job, best->version});
+    int& streak = remote_streak_[w.home];
+    streak = best_home ? 0 : streak + 1;
+    if (streak >= kAffinityStreak && !draining_ && !has_instance_on(w.home) &&
+        count(State::starting) + count(State::idle) + count(State::busy) <
+            static_cast<size_t>(limits_.max_concurrency)) {
+      streak = 0;
+      start(w.home, out);
+    }
   }
   if (draining_) return;
   // Start instances for jobs that no starting instance will serve, then for min_instances.
   auto live = [&] { return count(State::starting) + count(State::idle) + count(State::busy); };
-  auto start = [&] {
-    InstanceId id = next_instance_++;
-    instances_.emplace(id, Slot{State::starting, version_, 0, 0, false});
-    out.push_back(PoolAction{PoolAction::Kind::start, id, 0, version_});
-  };
+  // On the io thread of the newest waiting job: the one that asked for more.
+  auto& newest = waiting_sync_.empty() ? waiting_async_ : waiting_sync_;
   size_t waiting = waiting_sync_.size() + waiting_async_.size();
   while (waiting > count(State::starting, true) &&
          live() < static_cast<size_t>(limits_.max_concurrency)) {
-    start();
+    start(newest.back().home, out);
   }
   while (count(State::starting, true) + count(State::idle, true) + count(State::busy, true) <
              static_cast<size_t>(limits_.min_instances) &&
          live() < static_cast<size_t>(limits_.max_concurrency)) {
-    start();
+    start(kAnyHome, out);
   }
+}
+
+void Pool::start(unsigned home, PoolActions& out) {
+  InstanceId id = next_instance_++;
+  Slot s{State::starting, version_};
+  s.home = s.asked_home = home;
+  instances_.emplace(id, s);
+  PoolAction a{PoolAction::Kind::start, id, 0, version_};
+  a.home = home;
+  out.push_back(a);
+}
+
+bool Pool::has_instance_on(unsigned home) const {
+  for (const auto& [id, s] : instances_) {
+    if (s.state != State::stopping && (s.home == home || s.asked_home == home)) return true;
+  }
+  return false;
 }
 
 PoolActions Pool::set_version(int64_t version, PoolLimits limits) {
@@ -82,12 +113,12 @@ PoolActions Pool::set_version(int64_t version, PoolLimits limits) {
   return out;
 }
 
-std::optional<PoolActions> Pool::submit(JobId job, bool sync) {
+std::optional<PoolActions> Pool::submit(JobId job, bool sync, unsigned home) {
   if (sync && !draining_ &&
       count(State::busy) + waiting_sync_.size() >= static_cast<size_t>(limits_.max_concurrency)) {
     return std::nullopt;
   }
-  (sync ? waiting_sync_ : waiting_async_).push_back(job);
+  (sync ? waiting_sync_ : waiting_async_).push_back(Waiting{job, home});
   PoolActions out;
   pump(out);
   return out;
@@ -95,7 +126,7 @@ std::optional<PoolActions> Pool::submit(JobId job, bool sync) {
 
 bool Pool::withdraw(JobId job) {
   for (auto* q : {&waiting_sync_, &waiting_async_}) {
-    auto it = std::find(q->begin(), q->end(), job);
+    auto it = std::find_if(q->begin(), q->end(), [job](const Waiting& w) { return w.job == job; });
     if (it != q->end()) {
       q->erase(it);
       return true;
@@ -104,10 +135,11 @@ bool Pool::withdraw(JobId job) {
   return false;
 }
 
-PoolActions Pool::instance_ready(InstanceId id) {
+PoolActions Pool::instance_ready(InstanceId id, unsigned home) {
   PoolActions out;
   auto it = instances_.find(id);
   if (it == instances_.end() || it->second.state != State::starting) return out;
+  it->second.home = home;
   become_idle(id, it->second, out);
   pump(out);
   return out;
@@ -131,7 +163,7 @@ PoolActions Pool::instance_exited(InstanceId id) {
   if (failed_init) {
     auto& queue = waiting_sync_.empty() ? waiting_async_ : waiting_sync_;
     if (!queue.empty()) {
-      out.push_back(PoolAction{PoolAction::Kind::fail_job, id, queue.front(), version_});
+      out.push_back(PoolAction{PoolAction::Kind::fail_job, id, queue.front().job, version_});
       queue.pop_front();
     }
   }
@@ -146,8 +178,8 @@ PoolActions Pool::idle_expired(InstanceId id, uint64_t generation) {
       it->second.generation != generation) {
     return out;
   }
-  size_t current = count(State::starting, true) + count(State::idle, true) +
-                   count(State::busy, true);
+  size_t current =
+      count(State::starting, true) + count(State::idle, true) + count(State::busy, true);
   if (it->second.version == version_ && current <= static_cast<size_t>(limits_.min_instances)) {
     return out;
   }

@@ -7,7 +7,11 @@
 // Rules:
 // - One job per instance at a time. Jobs wait in two FIFO queues, sync before async.
 // - A waiting job gets the most recently used idle instance of the current version (so
-//   surplus instances stay idle and time out: scale-down works under steady load).
+//   surplus instances stay idle and time out: scale-down works under steady load), one on
+//   the job's own io thread (`home`) if there is one, so that the request and the process
+//   serving it are handled by one thread. When kAffinityStreak jobs in a row from one io
+//   thread were served by instances of other threads and no instance lives there, one is
+//   started there (within max_concurrency); the others then idle out if nothing uses them.
 // - Instances are started while jobs wait for more instances than are starting, up to
 //   max_concurrency live instances; at least min_instances of the current version are kept.
 // - A sync submit is throttled when busy instances + waiting sync jobs reach
@@ -33,6 +37,9 @@ namespace eddy::functions {
 using InstanceId = uint64_t;
 using JobId = uint64_t;
 
+constexpr unsigned kAnyHome = ~0u;  // start the instance on whichever io thread is next
+constexpr int kAffinityStreak = 8;
+
 struct PoolLimits {
   int64_t max_concurrency = 8;
   int64_t min_instances = 0;
@@ -53,6 +60,7 @@ struct PoolAction {
   int64_t version = 0;
   uint64_t generation = 0;
   int64_t delay_ms = 0;
+  unsigned home = kAnyHome;  // start: the io thread to start it on
 };
 
 using PoolActions = std::vector<PoolAction>;
@@ -70,14 +78,15 @@ class Pool {
   // Switches to a new version (and limits).
   PoolActions set_version(int64_t version, PoolLimits limits);
 
-  // Queues a job. Returns nullopt when a sync job is throttled (nothing changed).
-  std::optional<PoolActions> submit(JobId job, bool sync);
+  // Queues a job submitted on io thread `home`. Returns nullopt when a sync job is throttled
+  // (nothing changed).
+  std::optional<PoolActions> submit(JobId job, bool sync, unsigned home = 0);
   // Removes a job that has not been dispatched yet (its caller gave up). False if it was
   // not waiting.
   bool withdraw(JobId job);
 
-  // The instance finished starting and asks for work.
-  PoolActions instance_ready(InstanceId id);
+  // The instance finished starting and asks for work; its I/O runs on io thread `home`.
+  PoolActions instance_ready(InstanceId id, unsigned home = 0);
   // The instance's job completed; it is ready for another.
   PoolActions job_finished(InstanceId id);
   // The instance is gone (crashed, killed, stopped). The owner has already answered the
@@ -100,10 +109,18 @@ class Pool {
     int64_t version = 0;
     uint64_t generation = 0;   // bumped each time the instance becomes idle
     uint64_t last_used = 0;    // order of becoming idle, for most-recently-used choice
+    unsigned home = kAnyHome;  // where it was asked to start, then where it runs
+    unsigned asked_home = kAnyHome;
     bool ever_ready = false;
+  };
+  struct Waiting {
+    JobId job;
+    unsigned home;
   };
 
   void pump(PoolActions& out);
+  void start(unsigned home, PoolActions& out);
+  bool has_instance_on(unsigned home) const;
   void become_idle(InstanceId id, Slot& s, PoolActions& out);
   size_t count(State st, bool current_only = false) const;
 
@@ -113,7 +130,8 @@ class Pool {
   InstanceId next_instance_ = 1;
   uint64_t use_counter_ = 0;
   std::map<InstanceId, Slot> instances_;
-  std::deque<JobId> waiting_sync_, waiting_async_;
+  std::map<unsigned, int> remote_streak_;  // per home: jobs served elsewhere in a row
+  std::deque<Waiting> waiting_sync_, waiting_async_;
 };
 
 }  // namespace eddy::functions

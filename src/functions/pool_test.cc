@@ -10,7 +10,8 @@ namespace {
 using K = PoolAction::Kind;
 
 size_t count(const PoolActions& a, K kind) {
-  return static_cast<size_t>(std::count_if(a.begin(), a.end(), [&](const PoolAction& x) { return x.kind == kind; }));
+  return static_cast<size_t>(
+      std::count_if(a.begin(), a.end(), [&](const PoolAction& x) { return x.kind == kind; }));
 }
 const PoolAction* find(const PoolActions& a, K kind) {
   for (const auto& x : a) {
@@ -44,6 +45,61 @@ TEST(PoolTest, WarmInstanceTakesTheNextJobWithoutAStart) {
   EXPECT_EQ(count(*b, K::start), 0u);
   ASSERT_NE(find(*b, K::dispatch), nullptr);
   EXPECT_EQ(find(*b, K::dispatch)->instance, id);
+}
+
+TEST(PoolTest, AJobPrefersAnIdleInstanceOnItsOwnIoThread) {
+  Pool p(1, {8, 0, 60000});
+  auto a = p.submit(1, true, 0);
+  auto b = p.submit(2, true, 1);
+  InstanceId on0 = find(*a, K::start)->instance, on1 = find(*b, K::start)->instance;
+  p.instance_ready(on0, 0);
+  p.instance_ready(on1, 1);
+  p.job_finished(on1);
+  p.job_finished(on0);  // on0 is now the most recently used
+  auto c = p.submit(3, true, 1);
+  ASSERT_TRUE(c);
+  ASSERT_NE(find(*c, K::dispatch), nullptr);
+  EXPECT_EQ(find(*c, K::dispatch)->instance, on1);
+  // With none idle on its thread, a job takes the most recently used elsewhere.
+  auto d = p.submit(4, true, 1);
+  ASSERT_TRUE(d);
+  ASSERT_NE(find(*d, K::dispatch), nullptr);
+  EXPECT_EQ(find(*d, K::dispatch)->instance, on0);
+}
+
+TEST(PoolTest, JobsServedFromAnotherIoThreadInARowStartAnInstanceOnTheirOwn) {
+  Pool p(1, {8, 0, 60000});
+  auto a = p.submit(1, true, 0);
+  InstanceId on0 = find(*a, K::start)->instance;
+  EXPECT_EQ(find(*a, K::start)->home, 0u);
+  p.instance_ready(on0, 0);
+  p.job_finished(on0);
+  JobId job = 2;
+  for (int i = 1; i < kAffinityStreak; ++i) {
+    auto b = p.submit(job++, true, 1);
+    ASSERT_TRUE(b);
+    EXPECT_EQ(count(*b, K::start), 0u);
+    ASSERT_NE(find(*b, K::dispatch), nullptr);
+    p.job_finished(on0);
+  }
+  auto c = p.submit(job++, true, 1);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(find(*c, K::dispatch)->instance, on0);  // served now, elsewhere
+  ASSERT_EQ(count(*c, K::start), 1u);
+  EXPECT_EQ(find(*c, K::start)->home, 1u);
+  InstanceId on1 = find(*c, K::start)->instance;
+  p.job_finished(on0);
+  // While that instance starts, further jobs from thread 1 start no other.
+  for (int i = 0; i < 2 * kAffinityStreak; ++i) {
+    auto d = p.submit(job++, true, 1);
+    ASSERT_TRUE(d);
+    EXPECT_EQ(count(*d, K::start), 0u);
+    p.job_finished(on0);
+  }
+  p.instance_ready(on1, 1);
+  auto e = p.submit(job++, true, 1);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(find(*e, K::dispatch)->instance, on1);
 }
 
 TEST(PoolTest, ScalesUpToMaxConcurrencyThenThrottlesSyncButQueuesAsync) {

@@ -61,7 +61,7 @@ struct Gateway::Impl {
   Services services;
   HttpServer server;
 
-  Impl(asio::io_context& io, GatewayOptions o, Services s)
+  Impl(IoThreads& io, GatewayOptions o, Services s)
       : options(std::move(o)),
         services(s),
         server(io, ServerOptions{options.listen, options.max_request_bytes},
@@ -161,7 +161,7 @@ std::string Gateway::Impl::render_metrics() const {
   return out;
 }
 
-Gateway::Gateway(asio::io_context& io, GatewayOptions options, Services services)
+Gateway::Gateway(IoThreads& io, GatewayOptions options, Services services)
     : impl_(std::make_unique<Impl>(io, std::move(options), services)) {}
 Gateway::~Gateway() = default;
 Result<uint16_t> Gateway::start() { return impl_->server.start(); }

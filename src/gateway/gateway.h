@@ -10,8 +10,8 @@
 #include "common/clock.h"
 #include "common/error.h"
 
-namespace boost::asio {
-class io_context;
+namespace eddy {
+class IoThreads;
 }
 
 namespace eddy::catalog {
@@ -53,7 +53,7 @@ struct Services {
 
 class Gateway {
  public:
-  Gateway(boost::asio::io_context& io, GatewayOptions options, Services services);
+  Gateway(IoThreads& io, GatewayOptions options, Services services);
   ~Gateway();
   Gateway(const Gateway&) = delete;
   Gateway& operator=(const Gateway&) = delete;

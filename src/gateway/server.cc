@@ -1,5 +1,7 @@
 #include "gateway/server.h"
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -10,8 +12,6 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <list>
 #include <mutex>
@@ -29,7 +29,7 @@ struct Connection {
   explicit Connection(tcp::socket s, std::string p) : stream(std::move(s)), peer(std::move(p)) {}
   beast::tcp_stream stream;
   const std::string peer;  // the client's IP address
-  bool busy = false;  // only touched on the connection's strand
+  bool busy = false;       // only touched on the connection's strand
 };
 
 void count_status(ServerCounters& c, unsigned status) {
@@ -45,7 +45,7 @@ void count_status(ServerCounters& c, unsigned status) {
 }  // namespace
 
 struct HttpServer::Impl {
-  asio::io_context& io;
+  IoThreads& io;
   ServerOptions options;
   Handler handler;
   ServerCounters& counters;
@@ -54,12 +54,13 @@ struct HttpServer::Impl {
   std::mutex mu;
   std::list<std::weak_ptr<Connection>> connections;
 
-  Impl(asio::io_context& io_, ServerOptions o, Handler h, ServerCounters& c)
-      : io(io_), options(std::move(o)), handler(std::move(h)), counters(c), acceptor(io_) {}
+  Impl(IoThreads& io_, ServerOptions o, Handler h, ServerCounters& c)
+      : io(io_), options(std::move(o)), handler(std::move(h)), counters(c), acceptor(io_.main()) {}
 
   asio::awaitable<void> accept_loop() {
     for (;;) {
-      auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(io), kTuple);
+      auto [ec, socket] =
+          co_await acceptor.async_accept(asio::make_strand(io.at(io.next())), kTuple);
       if (ec) {
         if (stopping || ec == asio::error::operation_aborted) co_return;
         spdlog::warn("accept failed: {}", ec.message());
@@ -101,12 +102,13 @@ struct HttpServer::Impl {
       if (ec) {
         if (ec == http::error::body_limit) {
           Response res = error_reply(
-              Errc::too_large, fmt::format("request body is over the {} byte limit",
-                                           options.max_request_bytes));
+              Errc::too_large,
+              fmt::format("request body is over the {} byte limit", options.max_request_bytes));
           co_await write(conn, res, false);
         } else if (ec != http::error::end_of_stream && ec != asio::error::operation_aborted &&
                    ec != beast::error::timeout && ec != asio::error::eof &&
-                   ec != asio::error::connection_reset && ec.category() == http::make_error_code(http::error::bad_method).category()) {
+                   ec != asio::error::connection_reset &&
+                   ec.category() == http::make_error_code(http::error::bad_method).category()) {
           Response res = error_reply(Errc::invalid_argument,
                                      fmt::format("malformed HTTP request: {}", ec.message()));
           co_await write(conn, res, false);
@@ -148,7 +150,7 @@ struct HttpServer::Impl {
   }
 };
 
-HttpServer::HttpServer(asio::io_context& io, ServerOptions options, Handler handler)
+HttpServer::HttpServer(IoThreads& io, ServerOptions options, Handler handler)
     : impl_(std::make_unique<Impl>(io, std::move(options), std::move(handler), counters_)) {}
 
 HttpServer::~HttpServer() = default;
@@ -161,7 +163,8 @@ Result<uint16_t> HttpServer::start() {
                       fmt::format("--listen '{}' must be HOST:PORT, e.g. 127.0.0.1:8400", listen));
   }
   std::string host = listen.substr(0, colon);
-  if (host.size() > 1 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 1 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   unsigned port = 0;
   try {
     size_t used = 0;
@@ -174,7 +177,7 @@ Result<uint16_t> HttpServer::start() {
   boost::system::error_code ec;
   auto addr = asio::ip::make_address(host.empty() ? "0.0.0.0" : host, ec);
   if (ec) {
-    tcp::resolver resolver(impl_->io);
+    tcp::resolver resolver(impl_->io.main());
     auto results = resolver.resolve(host, "", ec);
     if (ec || results.empty()) {
       return make_error(Errc::invalid_argument,
@@ -193,7 +196,7 @@ Result<uint16_t> HttpServer::start() {
                       fmt::format("cannot listen on {}: {}", listen, ec.message()));
   }
   uint16_t bound = acc.local_endpoint().port();
-  asio::co_spawn(impl_->io, impl_->accept_loop(), asio::detached);
+  asio::co_spawn(impl_->io.main(), impl_->accept_loop(), asio::detached);
   return bound;
 }
 

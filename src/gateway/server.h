@@ -2,8 +2,9 @@
 // hands each to the handler and writes the reply in order. Enforces the request size
 // limit (413) and an idle timeout.
 //
-// Threading: connections run on the io_context's threads, each on its own strand. The
-// handler may be called concurrently for different connections.
+// Threading: the listener accepts on the main io thread and gives each connection to one
+// io thread in turn; a connection's requests are read, handled and answered there (on its
+// own strand). The handler may be called concurrently for different connections.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -17,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/io_threads.h"
 #include "gateway/http.h"
 
 namespace eddy::gateway {
@@ -39,7 +41,7 @@ struct ServerCounters {
 
 class HttpServer {
  public:
-  HttpServer(boost::asio::io_context& io, ServerOptions options, Handler handler);
+  HttpServer(IoThreads& io, ServerOptions options, Handler handler);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
