@@ -5,10 +5,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <fmt/format.h>
+#include <boost/url/parse.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -23,20 +24,20 @@
 #include <thread>
 #include <vector>
 
+#include "cli/bench_load.h"
 #include "cli/http_client.h"
 
 namespace eddy::cli {
 namespace json = boost::json;
 namespace fs = std::filesystem;
-using BenchClock = std::chrono::steady_clock;
 
 namespace {
 
 struct Options {
-  int cold = 30;            // cold starts measured per runtime
-  int requests = 5000;      // warm requests per target
-  int connections = 4;      // keep-alive client connections (one thread each)
-  std::string sls_dir;      // a directory with serverless@3 + serverless-offline installed
+  int cold = 30;        // cold starts measured per runtime
+  int requests = 5000;  // warm requests per target
+  int connections = 4;  // keep-alive client connections (all on one thread)
+  std::string sls_dir;  // a directory with serverless@3 + serverless-offline installed
   bool as_json = false;
 };
 
@@ -97,7 +98,8 @@ Result<std::string> wait_output(const ChildProcess& c, const std::string& patter
     if (::waitpid(c.pid, nullptr, WNOHANG) == c.pid) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  return make_error(Errc::unavailable, fmt::format("a benchmark process did not start:\n{}", c.output()));
+  return make_error(Errc::unavailable,
+                    fmt::format("a benchmark process did not start:\n{}", c.output()));
 }
 
 double pct(std::vector<int64_t> v, double p) {
@@ -112,56 +114,44 @@ struct LoadResult {
   int64_t errors = 0;
 };
 
-// `requests` POSTs of `body` to endpoint+path over `connections` keep-alive connections.
+// `requests` POSTs of `body` to endpoint+path over `connections` keep-alive connections,
+// all driven by this one thread.
 Result<LoadResult> load(const std::string& endpoint, const std::string& path, int requests,
                         int connections, const std::string& body = "{}") {
-  std::vector<std::vector<int64_t>> lat(connections);
-  std::atomic<int64_t> errors{0};
-  std::atomic<int> next{0};
-  std::vector<std::thread> threads;
-  std::atomic<bool> connect_failed{false};
-  auto t0 = BenchClock::now();
-  for (int c = 0; c < connections; ++c) {
-    threads.emplace_back([&, c] {
-      auto client = HttpClient::connect_to(endpoint);
-      if (!client) {
-        connect_failed = true;
-        return;
-      }
-      while (next.fetch_add(1) < requests) {
-        auto a = BenchClock::now();
-        auto r = (*client)->request("POST", path, body);
-        auto b = BenchClock::now();
-        if (!r || r->status != 200) {
-          errors++;
-          continue;
-        }
-        lat[c].push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(b - a).count());
-      }
-    });
+  auto url = boost::urls::parse_uri(endpoint);
+  boost::system::error_code ec;
+  auto addr = url ? boost::asio::ip::make_address(url->host(), ec) : boost::asio::ip::address();
+  if (!url || ec || !url->has_port()) {
+    return make_error(Errc::invalid_argument, "cannot load " + endpoint);
   }
-  for (auto& t : threads) t.join();
-  double secs = std::chrono::duration<double>(BenchClock::now() - t0).count();
-  if (connect_failed) return make_error(Errc::unavailable, "cannot connect to " + endpoint);
-  std::vector<int64_t> all;
-  for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
+  std::string request = fmt::format(
+      "POST {} HTTP/1.1\r\nHost: {}:{}\r\nContent-Type: application/json\r\n"
+      "Content-Length: {}\r\n\r\n{}",
+      path, url->host(), url->port(), body.size(), body);
+  auto run = run_load(boost::asio::ip::tcp::endpoint(addr, url->port_number()), request, requests,
+                      connections);
+  if (run.latencies_ns.empty()) {
+    return make_error(Errc::unavailable,
+                      fmt::format("no request to {} succeeded: {}", endpoint, run.first_error));
+  }
   LoadResult r;
-  r.per_sec = std::round(double(all.size()) / secs);
-  r.p50_us = pct(all, 0.50);
-  r.p99_us = pct(all, 0.99);
-  r.errors = errors;
+  r.per_sec = std::round(double(run.latencies_ns.size()) / run.seconds);
+  r.p50_us = pct(run.latencies_ns, 0.50);
+  r.p99_us = pct(run.latencies_ns, 0.99);
+  r.errors = static_cast<int64_t>(run.errors);
   return r;
 }
 
-Result<HttpResponse> call(const std::string& endpoint, std::string_view method, std::string_view path,
-                          std::string_view body = {}) {
+Result<HttpResponse> call(const std::string& endpoint, std::string_view method,
+                          std::string_view path, std::string_view body = {}) {
   auto c = HttpClient::connect_to(endpoint);
   if (!c) return std::move(c).error();
   return (*c)->request(method, path, body);
 }
 
-Status put_function(const std::string& endpoint, const std::string& name, const std::string& runtime,
-                    const std::string& handler, const fs::path& code, int idle_ms) {
+Status put_function(const std::string& endpoint, const std::string& name,
+                    const std::string& runtime, const std::string& handler, const fs::path& code,
+                    int idle_ms) {
   json::object body{{"runtime", runtime},
                     {"handler", handler},
                     {"code", json::object{{"path", code.string()}}},
@@ -192,14 +182,15 @@ int run_bench(const Options& o) {
     }
   } cleanup{dir};
   std::ofstream(dir / "node/index.js") << "exports.handler = async () => ({ hello: 'world' });\n";
-  std::ofstream(dir / "python/app.py") << "def handler(event, context):\n    return {'hello': 'world'}\n";
+  std::ofstream(dir / "python/app.py")
+      << "def handler(event, context):\n    return {'hello': 'world'}\n";
 
   char self[4096];
   ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
   if (n <= 0) return fail("cannot find the eddy binary");
   self[n] = 0;
-  auto server = spawn({self, "serve", "--listen", "127.0.0.1:0", "--data-dir", (dir / "data").string(),
-                       "--fsync", "interval:100"},
+  auto server = spawn({self, "serve", "--listen", "127.0.0.1:0", "--data-dir",
+                       (dir / "data").string(), "--fsync", "interval:100"},
                       dir / "server.log");
   if (!server) return fail(server.error().message);
   auto endpoint = wait_output(**server, "eddy listening on (http://[0-9.:]+)", 15000);
@@ -235,7 +226,8 @@ int run_bench(const Options& o) {
       if (rec && rec->status == 200) {
         auto v = json::parse(rec->body).as_object()["invocations"].as_array();
         if (!v.empty() && v[0].as_object()["init_ms"].is_number()) {
-          init.push_back(static_cast<int64_t>(v[0].as_object()["init_ms"].to_number<double>() * 1e6));
+          init.push_back(
+              static_cast<int64_t>(v[0].as_object()["init_ms"].to_number<double>() * 1e6));
         }
       }
       (void)call(*endpoint, "DELETE", "/v1/functions/" + name);
@@ -287,14 +279,16 @@ int run_bench(const Options& o) {
     if (one) {
       figures["bare_node_http_1conn_p50_us"] = one->p50_us;
       figures["node_added_1conn_p50_us"] =
-          std::round((figures["node_warm_1conn_p50_us"].to_number<double>() - one->p50_us) * 10) / 10;
+          std::round((figures["node_warm_1conn_p50_us"].to_number<double>() - one->p50_us) * 10) /
+          10;
     }
   }
   // Peer: serverless-offline's Lambda invoke endpoint, when installed in --sls-dir.
   if (!o.sls_dir.empty()) {
     fs::path sls = fs::absolute(o.sls_dir);
     std::ofstream(dir / "node/serverless.yml")
-        << "service: eddybench\nframeworkVersion: '3'\nprovider:\n  name: aws\n  runtime: nodejs20.x\n"
+        << "service: eddybench\nframeworkVersion: '3'\nprovider:\n  name: aws\n  runtime: "
+           "nodejs20.x\n"
            "functions:\n  hello:\n    handler: index.handler\nplugins:\n  - serverless-offline\n"
            "custom:\n  serverless-offline:\n    lambdaPort: 43102\n    httpPort: 43100\n"
            "    websocketPort: 43101\n";
@@ -317,7 +311,8 @@ int run_bench(const Options& o) {
     figures["sls_offline_errors"] = r->errors;
     if (r->per_sec > 0) {
       figures["node_warm_vs_sls_offline_x"] =
-          std::round(figures["node_warm_requests_per_sec"].to_number<double>() / r->per_sec * 10) / 10;
+          std::round(figures["node_warm_requests_per_sec"].to_number<double>() / r->per_sec * 10) /
+          10;
     }
   }
   if (o.as_json) {
@@ -332,8 +327,9 @@ int run_bench(const Options& o) {
   } else {
     for (const auto& kv : figures) {
       const auto& v = kv.value();
-      std::cout << fmt::format("{:<34} {}\n", std::string_view(kv.key()),
-                               v.is_double() ? fmt::format("{}", v.get_double()) : json::serialize(v));
+      std::cout << fmt::format(
+          "{:<34} {}\n", std::string_view(kv.key()),
+          v.is_double() ? fmt::format("{}", v.get_double()) : json::serialize(v));
     }
   }
   return 0;
@@ -344,12 +340,14 @@ int run_bench(const Options& o) {
 BenchInvoke add_bench_invoke(CLI::App* bench) {
   auto o = std::make_shared<Options>();
   auto* sub = bench->add_subcommand(
-      "invoke", "Function cold starts and warm sync invokes (node, python) beside a bare node "
-                "http server and, with --sls-dir, serverless-offline");
+      "invoke",
+      "Function cold starts and warm sync invokes (node, python) beside a bare node "
+      "http server and, with --sls-dir, serverless-offline");
   sub->add_option("--cold", o->cold, "cold starts per runtime (default 30)");
   sub->add_option("--requests", o->requests, "warm requests per target (default 5000)");
   sub->add_option("--connections", o->connections, "keep-alive connections (default 4)");
-  sub->add_option("--sls-dir", o->sls_dir, "directory whose node_modules has serverless@3 and serverless-offline");
+  sub->add_option("--sls-dir", o->sls_dir,
+                  "directory whose node_modules has serverless@3 and serverless-offline");
   sub->add_flag("--json", o->as_json, "print one JSON object");
   BenchInvoke b;
   b.parsed = [sub] { return sub->parsed(); };

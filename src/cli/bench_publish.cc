@@ -33,6 +33,7 @@
 #include <thread>
 #include <vector>
 
+#include "cli/bench_load.h"
 #include "cli/http_client.h"
 
 namespace eddy::cli {
@@ -47,10 +48,6 @@ constexpr auto kStartTimeout = std::chrono::seconds(15);
 constexpr auto kStopTimeout = std::chrono::seconds(10);
 constexpr int kLatencyWarmup = 50;
 constexpr int kReadWaitMs = 5000;
-
-int64_t ns_between(BenchClock::time_point a, BenchClock::time_point b) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(b - a).count();
-}
 
 // Value of the percentile `p` (0..1) of sorted nanosecond samples, in microseconds.
 double percentile_us(const std::vector<int64_t>& sorted, double p) {
@@ -309,151 +306,6 @@ std::string http_request(const BenchTarget& t, std::string_view method, std::str
   req += body;
   return req;
 }
-
-// The head of an HTTP/1.1 response: enough to find where it ends.
-struct ResponseHead {
-  int status = 0;
-  size_t head_bytes = 0;  // through the blank line
-  size_t content_length = 0;
-};
-
-// Parses the status line and Content-Length of a response whose head is complete in `buf`;
-// nullopt while it is not. A response without Content-Length is an error.
-Result<std::optional<ResponseHead>> parse_head(std::string_view buf) {
-  auto end = buf.find("\r\n\r\n");
-  if (end == std::string_view::npos) return std::optional<ResponseHead>();
-  ResponseHead head;
-  head.head_bytes = end + 4;
-  std::string_view h = buf.substr(0, end);
-  if (h.size() < 12 || !h.starts_with("HTTP/1.")) {
-    return make_error(Errc::internal, "the server's reply is not HTTP/1.x");
-  }
-  std::from_chars(h.data() + 9, h.data() + 12, head.status);
-  bool has_length = false;
-  size_t pos = h.find("\r\n");
-  while (pos != std::string_view::npos && pos < h.size()) {
-    size_t next = h.find("\r\n", pos + 2);
-    std::string_view line =
-        h.substr(pos + 2, (next == std::string_view::npos ? h.size() : next) - pos - 2);
-    constexpr std::string_view kName = "content-length:";
-    if (line.size() > kName.size() &&
-        std::equal(kName.begin(), kName.end(), line.begin(), [](char a, char b) {
-          return a == std::tolower(static_cast<unsigned char>(b));
-        })) {
-      std::string_view v = line.substr(kName.size());
-      while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
-      std::from_chars(v.data(), v.data() + v.size(), head.content_length);
-      has_length = true;
-    }
-    pos = next;
-  }
-  if (!has_length) return make_error(Errc::internal, "the server's reply has no Content-Length");
-  return std::optional<ResponseHead>(head);
-}
-
-// What one io thread of the load generator saw in the measured window.
-struct LoadStats {
-  std::vector<int64_t> latencies_ns;
-  uint64_t errors = 0;
-  std::string first_error;
-  BenchClock::time_point last_done{};
-};
-
-// The run every connection follows: what to send and when to stop.
-struct LoadPlan {
-  tcp::endpoint address;
-  BenchClock::time_point measure_start;
-  BenchClock::time_point deadline;
-  int64_t max_requests = 0;
-  std::atomic<int64_t> measured{0};
-  std::atomic<bool> limit_reached{false};
-};
-
-// One keep-alive connection sending `request` back to back, one in flight at a time.
-class LoadConnection {
- public:
-  LoadConnection(asio::io_context& io, LoadPlan& plan, LoadStats& stats, std::string request)
-      : socket_(io), plan_(plan), stats_(stats), request_(std::move(request)), buf_(16 * 1024) {}
-
-  void start() {
-    socket_.async_connect(plan_.address, [this](boost::system::error_code ec) {
-      if (ec) return fail(fmt::format("connect: {}", ec.message()));
-      socket_.set_option(tcp::no_delay(true), ec);
-      send();
-    });
-  }
-
- private:
-  void send() {
-    sent_at_ = BenchClock::now();
-    have_ = 0;
-    head_.reset();
-    asio::async_write(socket_, asio::buffer(request_),
-                      [this](boost::system::error_code ec, size_t) {
-                        if (ec) return fail(fmt::format("write: {}", ec.message()));
-                        read();
-                      });
-  }
-
-  void read() {
-    if (have_ == buf_.size()) buf_.resize(buf_.size() * 2);
-    socket_.async_read_some(asio::buffer(buf_.data() + have_, buf_.size() - have_),
-                            [this](boost::system::error_code ec, size_t n) {
-                              if (ec) return fail(fmt::format("read: {}", ec.message()));
-                              have_ += n;
-                              on_data();
-                            });
-  }
-
-  void on_data() {
-    if (!head_) {
-      auto h = parse_head(std::string_view(buf_.data(), have_));
-      if (!h) return fail(h.error().message);
-      if (!*h) return read();
-      head_ = **h;
-    }
-    if (have_ < head_->head_bytes + head_->content_length) return read();
-    auto done = BenchClock::now();
-    if (sent_at_ >= plan_.measure_start && done < plan_.deadline) {
-      if (head_->status >= 200 && head_->status < 300) {
-        stats_.latencies_ns.push_back(ns_between(sent_at_, done));
-        stats_.last_done = done;
-        if (plan_.max_requests > 0 && ++plan_.measured >= plan_.max_requests) {
-          plan_.limit_reached = true;
-        }
-      } else {
-        record_error(
-            fmt::format("HTTP {}: {}", head_->status,
-                        std::string_view(buf_.data() + head_->head_bytes, head_->content_length)));
-      }
-    }
-    if (done >= plan_.deadline || plan_.limit_reached) {
-      boost::system::error_code ec;
-      socket_.close(ec);
-      return;
-    }
-    send();
-  }
-
-  void record_error(std::string message) {
-    if (stats_.errors++ == 0) stats_.first_error = std::move(message);
-  }
-
-  void fail(std::string message) {
-    record_error(std::move(message));
-    boost::system::error_code ec;
-    socket_.close(ec);
-  }
-
-  tcp::socket socket_;
-  LoadPlan& plan_;
-  LoadStats& stats_;
-  std::string request_;
-  std::vector<char> buf_;
-  size_t have_ = 0;
-  std::optional<ResponseHead> head_;
-  BenchClock::time_point sent_at_{};
-};
 
 // The request body for a publish of `batch` events from connection `conn`.
 std::pair<std::string, std::string> publish_body(int batch, int data_bytes, int conn) {
