@@ -44,16 +44,30 @@ uint8_t selectivity_rank(const std::vector<Alternative>& alts) {
         case AtomKind::number_eq:
         case AtomKind::true_eq:
         case AtomKind::false_eq:
-        case AtomKind::null_eq: r = alts.size() == 1 ? 0 : 1; break;
-        case AtomKind::equals_ic: r = 2; break;
+        case AtomKind::null_eq:
+          r = alts.size() == 1 ? 0 : 1;
+          break;
+        case AtomKind::equals_ic:
+          r = 2;
+          break;
         case AtomKind::prefix:
         case AtomKind::prefix_ic:
         case AtomKind::suffix:
-        case AtomKind::suffix_ic: r = 3; break;
-        case AtomKind::cidr: r = 4; break;
-        case AtomKind::wildcard: r = 5; break;
-        case AtomKind::range: r = 6; break;
-        case AtomKind::exists: r = 7; break;
+        case AtomKind::suffix_ic:
+          r = 3;
+          break;
+        case AtomKind::cidr:
+          r = 4;
+          break;
+        case AtomKind::wildcard:
+          r = 5;
+          break;
+        case AtomKind::range:
+          r = 6;
+          break;
+        case AtomKind::exists:
+          r = 7;
+          break;
       }
     }
     rank = std::max(rank, r);
@@ -308,13 +322,15 @@ struct Matcher::Impl {
         nodes[child].key = seg;
         nodes[child].parent = node;
         FieldNode& parent = nodes[node];
-        parent.children.push_back(ChildKey{key_head(seg), static_cast<uint32_t>(seg.size()), child});
+        parent.children.push_back(
+            ChildKey{key_head(seg), static_cast<uint32_t>(seg.size()), child});
         ++parent.refs;
         if (parent.index) {
           parent.index->emplace(seg, child);
         } else if (parent.children.size() > 8) {
           parent.index = std::make_unique<StringMap<uint32_t>>();
-          for (const ChildKey& c : parent.children) parent.index->emplace(nodes[c.node].key, c.node);
+          for (const ChildKey& c : parent.children)
+            parent.index->emplace(nodes[c.node].key, c.node);
         }
       }
       node = child;
@@ -814,7 +830,8 @@ struct Matcher::Impl {
           }
           return;
         case SlotTest::number:
-          if (leaf.value.type == LeafValue::Type::number && slot.key == number_key(leaf.value.num)) {
+          if (leaf.value.type == LeafValue::Type::number &&
+              slot.key == number_key(leaf.value.num)) {
             sc.hits.push_back(slot.next);
           }
           return;
@@ -875,11 +892,13 @@ struct Matcher::Impl {
 
   static Span merge(Scratch& sc, Span constraint, Span trail) {
     Span out{static_cast<uint32_t>(sc.constraints.size()), 0};
-    for (uint32_t j = 0; j < constraint.len; ++j) sc.constraints.push_back(sc.constraints[constraint.off + j]);
+    for (uint32_t j = 0; j < constraint.len; ++j)
+      sc.constraints.push_back(sc.constraints[constraint.off + j]);
     for (uint32_t i = 0; i < trail.len; ++i) {
       const Binding& b = sc.trails[trail.off + i];
       bool have = false;
-      for (uint32_t j = 0; j < constraint.len; ++j) have |= sc.constraints[constraint.off + j].array == b.array;
+      for (uint32_t j = 0; j < constraint.len; ++j)
+        have |= sc.constraints[constraint.off + j].array == b.array;
       if (!have) sc.constraints.push_back(b);
     }
     out.len = static_cast<uint32_t>(sc.constraints.size()) - out.off;
@@ -920,7 +939,8 @@ struct Matcher::Impl {
         sc.collected.clear();
         for (; l != kNone; l = sc.leaves[l].next) {
           Leaf& leaf = sc.leaves[l];
-          if (leaf.trail.len > 0 && cand.constraint.len > 0 && !compatible(sc, cand.constraint, leaf.trail)) {
+          if (leaf.trail.len > 0 && cand.constraint.len > 0 &&
+              !compatible(sc, cand.constraint, leaf.trail)) {
             continue;
           }
           step(edge, leaf, sc);
@@ -938,7 +958,8 @@ struct Matcher::Impl {
         }
         if (several && sc.collected.size() > 1) {
           std::sort(sc.collected.begin(), sc.collected.end());
-          sc.collected.erase(std::unique(sc.collected.begin(), sc.collected.end()), sc.collected.end());
+          sc.collected.erase(std::unique(sc.collected.begin(), sc.collected.end()),
+                             sc.collected.end());
         }
         for (uint32_t n : sc.collected) {
           prefetch_state(n);
@@ -993,7 +1014,9 @@ struct Matcher::Impl {
     sc.verify.erase(std::unique(sc.verify.begin(), sc.verify.end()), sc.verify.end());
     size_t confirmed_from = out.size();
     for (uint64_t rule_id : sc.verify) {
-      if (std::binary_search(out.begin(), out.begin() + static_cast<ptrdiff_t>(confirmed_from), rule_id)) continue;
+      if (std::binary_search(out.begin(), out.begin() + static_cast<ptrdiff_t>(confirmed_from),
+                             rule_id))
+        continue;
       if (any_branch_matches(branches_of(rule_id), event_json)) out.push_back(rule_id);
     }
   }
@@ -1007,7 +1030,8 @@ struct Matcher::Impl {
       Branch b;
       for (const Step& st : steps) {
         Condition c;
-        for (uint32_t n = st.field; n != kRootNode; n = nodes[n].parent) c.path.push_back(nodes[n].key);
+        for (uint32_t n = st.field; n != kRootNode; n = nodes[n].parent)
+          c.path.push_back(nodes[n].key);
         std::reverse(c.path.begin(), c.path.end());
         if (st.set == kAbsent) {
           Alternative a;

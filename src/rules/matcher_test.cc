@@ -73,7 +73,7 @@ TEST(Matcher, RemovingOneRuleLeavesSharedPathsIntact) {
   EXPECT_EQ(Match(m, R"({"type":"a","source":"y"})"), (Ids{4}));
   m.remove(2);
   m.remove(4);
-  m.remove(4);   // unknown ids are ignored
+  m.remove(4);  // unknown ids are ignored
   m.remove(77);
   EXPECT_EQ(Match(m, R"({"type":"a","source":"x"})"), Ids{});
   MatcherStats s = m.stats();
@@ -130,7 +130,8 @@ TEST(Matcher, ManyValuesOnOneFieldUseTheIndexAndStayExact) {
     patterns.push_back(R"({"data":{"v":[{"prefix":{"equals-ignore-case":"PI)" + n + R"("}}]}})");
     patterns.push_back(R"({"data":{"v":[{"suffix":{"equals-ignore-case":"SI)" + n + R"("}}]}})");
     patterns.push_back(R"({"data":{"v":[{"wildcard":"w)" + n + R"(*x"}]}})");
-    patterns.push_back(R"({"data":{"v":[{"numeric":[">",)" + n + R"(,"<=",)" + std::to_string(i + 10) + "]}]}}");
+    patterns.push_back(R"({"data":{"v":[{"numeric":[">",)" + n + R"(,"<=",)" +
+                       std::to_string(i + 10) + "]}]}}");
     patterns.push_back(R"({"data":{"v":[{"cidr":"10.)" + n + R"(.0.0/16"}]}})");
     patterns.push_back(R"({"data":{"v":[{"anything-but":["a)" + n + R"(","b"]}]}})");
     patterns.push_back(R"({"data":{"v":[{"anything-but":{"prefix":"q)" + n + R"("}}]}})");
@@ -145,12 +146,15 @@ TEST(Matcher, ManyValuesOnOneFieldUseTheIndexAndStayExact) {
     ASSERT_TRUE(m.add(id++, compiled.back()).ok());
   }
   std::vector<std::string> events = {
-      R"({"data":{"v":"7"}})",        R"({"data":{"v":7}})",          R"({"data":{"v":"p12abc"}})",
-      R"({"data":{"v":"abcs3"}})",    R"({"data":{"v":"i5"}})",       R"({"data":{"v":"pi17-rest"}})",
-      R"({"data":{"v":"restSI9"}})",  R"({"data":{"v":"w3yyx"}})",    R"({"data":{"v":15.5}})",
-      R"({"data":{"v":"10.3.7.7"}})", R"({"data":{"v":"a3"}})",       R"({"data":{"v":"b"}})",
-      R"({"data":{"v":"q1zz"}})",     R"({"data":{"v":true}})",       R"({"data":{"v":null}})",
-      R"({"data":{}})",               R"({"data":{"v":["a3","q1"]}})", R"({"data":{"v":false}})",
+      R"({"data":{"v":"7"}})",         R"({"data":{"v":7}})",
+      R"({"data":{"v":"p12abc"}})",    R"({"data":{"v":"abcs3"}})",
+      R"({"data":{"v":"i5"}})",        R"({"data":{"v":"pi17-rest"}})",
+      R"({"data":{"v":"restSI9"}})",   R"({"data":{"v":"w3yyx"}})",
+      R"({"data":{"v":15.5}})",        R"({"data":{"v":"10.3.7.7"}})",
+      R"({"data":{"v":"a3"}})",        R"({"data":{"v":"b"}})",
+      R"({"data":{"v":"q1zz"}})",      R"({"data":{"v":true}})",
+      R"({"data":{"v":null}})",        R"({"data":{}})",
+      R"({"data":{"v":["a3","q1"]}})", R"({"data":{"v":false}})",
   };
   std::vector<uint64_t> out;
   for (const auto& e : events) {
@@ -187,11 +191,14 @@ TEST(Matcher, AdversarialListsFallBackToTheBoundedWalkWithTheSameAnswer) {
   // combination of elements. With a small budget the matcher falls back; the answer must
   // not change.
   std::string event = R"({"data":{"a":[)";
-  for (int i = 0; i < 60; ++i) event += (i ? "," : "") + std::string(R"({"x":)") + std::to_string(i) + "}";
+  for (int i = 0; i < 60; ++i)
+    event += (i ? "," : "") + std::string(R"({"x":)") + std::to_string(i) + "}";
   event += R"(],"b":[)";
-  for (int i = 0; i < 60; ++i) event += (i ? "," : "") + std::string(R"({"y":)") + std::to_string(i) + "}";
+  for (int i = 0; i < 60; ++i)
+    event += (i ? "," : "") + std::string(R"({"y":)") + std::to_string(i) + "}";
   event += R"(],"c":[)";
-  for (int i = 0; i < 60; ++i) event += (i ? "," : "") + std::string(R"({"z":)") + std::to_string(i) + "}";
+  for (int i = 0; i < 60; ++i)
+    event += (i ? "," : "") + std::string(R"({"z":)") + std::to_string(i) + "}";
   event += "]}}";
   std::vector<std::string> patterns = {
       R"({"data":{"a":{"x":[{"numeric":[">=",0]}]},"b":{"y":[{"numeric":[">=",0]}]},"c":{"z":[59]}}})",
@@ -218,8 +225,9 @@ TEST(Matcher, MalformedEventsMatchNothingAndDoNotCrash) {
   Matcher m;
   ASSERT_TRUE(m.add(1, P(R"({"type":[{"exists":false}]})")).ok());
   ASSERT_TRUE(m.add(2, P(R"({"data":{"a":{"b":[1]}}})")).ok());
-  for (std::string bad : {"", "null", "[", "{", "{\"type\"", "{\"data\":{\"a\":[{\"b\":", "\"x\"", "[{}]",
-                          "{\"data\":{\"a\":[[[[[[{\"b\":1e99x}]]]]]]}}", "{\"type\":\"\xff\"}"}) {
+  for (std::string bad :
+       {"", "null", "[", "{", "{\"type\"", "{\"data\":{\"a\":[{\"b\":", "\"x\"", "[{}]",
+        "{\"data\":{\"a\":[[[[[[{\"b\":1e99x}]]]]]]}}", "{\"type\":\"\xff\"}"}) {
     EXPECT_EQ(Match(m, bad), Ids{}) << bad;
   }
   // Valid JSON with a number beyond the double range is not malformed.
@@ -263,7 +271,8 @@ TEST(Matcher, MatchesWhileRulesChangeOnOtherThreads) {
   }
   for (int i = 0; i < 2000; ++i) {
     uint64_t id = 100 + static_cast<uint64_t>(i % 50);
-    ASSERT_TRUE(m.add(id, P(R"({"type":["stable"],"source":["other)" + std::to_string(i) + R"("]})")).ok());
+    ASSERT_TRUE(
+        m.add(id, P(R"({"type":["stable"],"source":["other)" + std::to_string(i) + R"("]})")).ok());
     if (i % 3 == 0) m.remove(id);
   }
   stop = true;
@@ -278,9 +287,9 @@ TEST(Matcher, StatsCountTheAutomaton) {
   MatcherStats s = m.stats();
   EXPECT_EQ(s.rules, 2u);
   EXPECT_EQ(s.branches, 2u);
-  EXPECT_EQ(s.states, 3u);      // start, after type, after n: shared by both rules
+  EXPECT_EQ(s.states, 3u);  // start, after type, after n: shared by both rules
   EXPECT_EQ(s.value_sets, 2u);
-  EXPECT_EQ(s.fields, 4u);      // root, type, data, data.n
+  EXPECT_EQ(s.fields, 4u);  // root, type, data, data.n
   EXPECT_GT(s.memory_bytes, 0u);
 }
 

@@ -50,8 +50,8 @@ using IpAddress = std::array<uint8_t, 16>;
 std::optional<IpAddress> parse_ip(std::string_view text);
 
 struct CidrBlock {
-  IpAddress base{};   // host bits zeroed
-  uint8_t bits = 0;   // prefix length in the IPv6 space (IPv4 /n is stored as /96+n)
+  IpAddress base{};  // host bits zeroed
+  uint8_t bits = 0;  // prefix length in the IPv6 space (IPv4 /n is stored as /96+n)
   bool contains(const IpAddress& ip) const;
 };
 // Parses "10.0.0.0/24" or "2001:db8::/32". Host bits set in the address are ignored.
@@ -77,20 +77,20 @@ uint64_t number_key(double v);
 
 // One positive test on one leaf value.
 enum class AtomKind : uint8_t {
-  string_eq,    // text
-  number_eq,    // number
+  string_eq,  // text
+  number_eq,  // number
   true_eq,
   false_eq,
   null_eq,
-  equals_ic,    // text, case-folded
-  prefix,       // text
-  prefix_ic,    // text, case-folded
-  suffix,       // text
-  suffix_ic,    // text, case-folded
-  wildcard,     // text (the source) and glob
-  range,        // range
-  cidr,         // cidr
-  exists,       // any leaf value
+  equals_ic,  // text, case-folded
+  prefix,     // text
+  prefix_ic,  // text, case-folded
+  suffix,     // text
+  suffix_ic,  // text, case-folded
+  wildcard,   // text (the source) and glob
+  range,      // range
+  cidr,       // cidr
+  exists,     // any leaf value
 };
 
 struct Atom {
@@ -120,10 +120,10 @@ class LeafForms {
   // `hash`, when not 0, is hash_bytes of the string, or of NumberBytes for a number.
   explicit LeafForms(const LeafValue& v, uint64_t hash = 0) : v_(v), hash_(hash) {}
   const LeafValue& value() const { return v_; }
-  uint64_t hash();                             // strings and numbers
-  const std::string& folded();                 // only for strings
-  uint64_t folded_hash();                      // only for strings
-  const std::optional<IpAddress>& ip();        // only for strings
+  uint64_t hash();                       // strings and numbers
+  const std::string& folded();           // only for strings
+  uint64_t folded_hash();                // only for strings
+  const std::optional<IpAddress>& ip();  // only for strings
  private:
   const LeafValue& v_;
   uint64_t hash_ = 0, folded_hash_ = 0;
