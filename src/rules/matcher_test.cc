@@ -236,7 +236,7 @@ TEST(Matcher, MalformedEventsMatchNothingAndDoNotCrash) {
 }
 
 TEST(Matcher, ANumberSimdjsonCannotHoldAfterOtherFieldsStillMatches) {
-  // The on-demand walk has read `type` and the items when it meets the number; the event is
+  // The one-pass reader has read `type` and the items when it meets the number; the event is
   // then read again whole, with nothing left over from the first attempt.
   Matcher m;
   ASSERT_TRUE(m.add(1, P(R"({"type":["t"],"data":{"n":[{"numeric":[">",1e300]}]}})")).ok());
@@ -291,6 +291,113 @@ TEST(Matcher, StatsCountTheAutomaton) {
   EXPECT_EQ(s.value_sets, 2u);
   EXPECT_EQ(s.fields, 4u);  // root, type, data, data.n
   EXPECT_GT(s.memory_bytes, 0u);
+}
+
+// The matcher's answer on `event` for each of `patterns` (rule i = patterns[i]) next to the
+// reference interpreter's.
+void ExpectSameAsReference(const std::vector<std::string>& patterns,
+                           const std::vector<std::string>& events) {
+  Matcher m;
+  std::vector<Pattern> compiled;
+  for (size_t i = 0; i < patterns.size(); ++i) {
+    compiled.push_back(P(patterns[i]));
+    ASSERT_TRUE(m.add(i, compiled.back()).ok());
+  }
+  for (const std::string& event : events) {
+    Ids expected;
+    for (size_t i = 0; i < compiled.size(); ++i) {
+      if (matches(compiled[i], event)) expected.push_back(i);
+    }
+    EXPECT_EQ(Match(m, event), expected) << event;
+  }
+}
+
+TEST(MatcherReader, EscapedKeysAndStringsAreUnescapedFirst) {
+  Matcher m;
+  ASSERT_TRUE(m.add(1, P(R"({"data":{"a\"b":["x\ny"]}})")).ok());
+  ASSERT_TRUE(m.add(2, P(R"({"data":{"caf\u00e9":["\ud83d\ude00"]}})")).ok());
+  ASSERT_TRUE(m.add(3, P(R"({"type":["t/1"]})")).ok());
+  EXPECT_EQ(Match(m, R"({"data":{"a\"b":"x\ny"}})"), Ids{1});
+  EXPECT_EQ(Match(m, R"({"data":{"a\u0022b":"x\u000ay"}})"), Ids{1});
+  EXPECT_EQ(Match(m, R"({"data":{"a\\b":"x\ny"}})"), Ids{});
+  EXPECT_EQ(Match(m, "{\"data\":{\"caf\xC3\xA9\":\"\xF0\x9F\x98\x80\"}}"), Ids{2});
+  EXPECT_EQ(Match(m, R"({"data":{"caf\u00E9":"\uD83D\uDE00"}})"), Ids{2});
+  EXPECT_EQ(Match(m, R"({"t\u0079pe":"t\/1"})"), Ids{3});
+  // A lone surrogate in a value read: the reader leaves the event to the DOM parser, whose
+  // answer holds (in a value no rule reads it goes unnoticed, like other malformed text).
+  ExpectSameAsReference(
+      {R"({"type":["t"]})", R"({"type":[{"exists":true}]})"},
+      {R"({"type":"t\ud800"})", R"({"type":"\udc00"})", R"({"type":"\ud800\u0041"})"});
+}
+
+TEST(MatcherReader, KeysSharingLengthAndFirstBytesStayApart) {
+  // Keys of one length and the same first 8 bytes share their table hash under one parent;
+  // keys of many parents share the table.
+  std::vector<std::string> patterns, events;
+  for (int i = 0; i < 300; ++i) {
+    std::string key = "abcdefgh" + std::to_string(1000 + i);
+    patterns.push_back(R"({"data":{")" + key + R"(":[)" + std::to_string(i) + "]}}");
+    patterns.push_back(R"({"d)" + std::to_string(i) + R"(":{"abcdefgh":[)" + std::to_string(i) +
+                       "]}}");
+  }
+  for (int i = 0; i < 300; i += 7) {
+    events.push_back(R"({"data":{"abcdefgh)" + std::to_string(1000 + i) + R"(":)" +
+                     std::to_string(i) + R"(,"abcdefgh)" + std::to_string(1001 + i) + R"(":)" +
+                     std::to_string(i) + "}}");
+    events.push_back(R"({"d)" + std::to_string(i) + R"(":{"abcdefgh":)" + std::to_string(i) + "}}");
+  }
+  ExpectSameAsReference(patterns, events);
+}
+
+TEST(MatcherReader, DuplicateKeysTheFirstCounts) {
+  ExpectSameAsReference({R"({"type":["a"]})", R"({"type":["b"]})", R"({"data":{"x":[1]}})"},
+                        {R"({"type":"a","type":"b"})", R"({"type":"b","type":"a"})",
+                         R"({"data":{"x":1},"data":{"x":2}})", R"({"data":{"y":1},"data":{"x":1}})",
+                         R"({"data":{"x":2,"x":1}})"});
+}
+
+TEST(MatcherReader, NumbersCompareAsDoubles) {
+  ExpectSameAsReference(
+      {R"({"n":[300]})", R"({"n":[{"numeric":[">",1e20]}]})", R"({"n":[{"numeric":["<",-1e300]}]})",
+       R"({"n":[0]})"},
+      {R"({"n":300})", R"({"n":3.0e2})", R"({"n":300.000})", R"({"n":30000E-2})", R"({"n":-0})",
+       R"({"n":0.0})", R"({"n":123456789012345678901234567890})", R"({"n":18446744073709551616})",
+       R"({"n":-1e400})", R"({"n":1e400})", R"({"n":1e-400})", R"({"n":[300,"300"]})"});
+}
+
+TEST(MatcherReader, ListsOfObjectsBindAtAnyDepth) {
+  ExpectSameAsReference({R"({"data":{"items":{"sku":["A"],"qty":[2]}}})",
+                         R"({"data":{"items":{"sub":{"k":["x"],"v":[1]}}}})"},
+                        {R"({"data":{"items":[{"sku":"A","qty":1},{"sku":"B","qty":2}]}})",
+                         R"({"data":{"items":[{"sku":"B","qty":1},{"sku":"A","qty":2}]}})",
+                         R"({"data":{"items":[[{"sku":"A"}],{"qty":2}]}})",
+                         R"({"data":{"items":[[{"sku":"A","qty":[1,2]}]]}})",
+                         R"({"data":{"items":[{"sub":[{"k":"x","v":2},{"k":"y","v":1}]}]}})",
+                         R"({"data":{"items":[{"sub":[{"k":"y","v":2},{"k":"x","v":1}]}]}})",
+                         R"({"data":{"items":{"sub":[{"k":"x"},{"v":1}]}}})"});
+}
+
+TEST(MatcherReader, DeepNestingAndWhitespace) {
+  std::string deep = R"({"data":{"a":)";
+  for (int i = 0; i < 900; ++i) deep += "[";
+  deep += "7";
+  for (int i = 0; i < 900; ++i) deep += "]";
+  deep += "}}";
+  std::string deeper = R"({"x":)";  // beyond the reader's limit: read by the DOM parser
+  for (int i = 0; i < 1100; ++i) deeper += "[";
+  for (int i = 0; i < 1100; ++i) deeper += "]";
+  deeper += R"(,"data":{"a":7}})";
+  ExpectSameAsReference(
+      {R"({"data":{"a":[7]}})", R"({"data":{"a":[{"exists":false}]}})"},
+      {deep, deeper, " \n{ \"data\" :\t{ \"a\" : [ 1 , 7 ] } , \"b\" : { } } \r\n",
+       R"({"data":{"a":{"b":7}}})", R"({"data":{"a":[]}})", R"({"data":{}})", "{}"});
+}
+
+TEST(MatcherReader, SkippedValuesMayHoldAnything) {
+  ExpectSameAsReference(
+      {R"({"type":["t"]})", R"({"data":{"s":[{"prefix":"a"}]}})"},
+      {R"({"x":{"y":["}",{"]":"\"{"}]},"type":"t","data":{"q":[1,{"s":"b"}],"s":"ab"}})",
+       R"({"data":{"s":null,"r":true},"type":["u","t"]})", R"({"type":"t","x":"\u0000"})"});
 }
 
 }  // namespace

@@ -404,7 +404,7 @@ uint64_t leaf_hash(const LeafValue& v) {
 }
 
 uint64_t LeafForms::hash() {
-  if (hash_ == 0) hash_ = leaf_hash(v_);
+  if (hash_ == 0) hash_ = leaf_hash(*v_);
   return hash_;
 }
 
@@ -415,7 +415,7 @@ uint64_t LeafForms::folded_hash() {
 
 const std::string& LeafForms::folded() {
   if (!have_folded_) {
-    fold_case(v_.str, folded_);
+    fold_case(v_->str, folded_);
     have_folded_ = true;
   }
   return folded_;
@@ -423,7 +423,7 @@ const std::string& LeafForms::folded() {
 
 const std::optional<IpAddress>& LeafForms::ip() {
   if (!have_ip_) {
-    ip_ = parse_ip(v_.str);
+    ip_ = parse_ip(v_->str);
     have_ip_ = true;
   }
   return ip_;

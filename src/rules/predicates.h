@@ -114,18 +114,26 @@ struct NumberBytes {
   std::string_view view() const { return {bytes, 8}; }
 };
 
-// Lazily computed forms of one leaf value that several atoms may need.
+// Lazily computed forms of one leaf value that several atoms may need. A LeafForms may be
+// reset() to another value and reused, keeping its buffers.
 class LeafForms {
  public:
+  LeafForms() = default;
   // `hash`, when not 0, is hash_bytes of the string, or of NumberBytes for a number.
-  explicit LeafForms(const LeafValue& v, uint64_t hash = 0) : v_(v), hash_(hash) {}
-  const LeafValue& value() const { return v_; }
+  explicit LeafForms(const LeafValue& v, uint64_t hash = 0) : v_(&v), hash_(hash) {}
+  // `v` must stay live while this is in use.
+  void reset(const LeafValue& v) {
+    v_ = &v;
+    hash_ = folded_hash_ = 0;
+    have_folded_ = have_ip_ = false;
+  }
+  const LeafValue& value() const { return *v_; }
   uint64_t hash();                       // strings and numbers
   const std::string& folded();           // only for strings
   uint64_t folded_hash();                // only for strings
   const std::optional<IpAddress>& ip();  // only for strings
  private:
-  const LeafValue& v_;
+  const LeafValue* v_ = nullptr;
   uint64_t hash_ = 0, folded_hash_ = 0;
   bool have_folded_ = false, have_ip_ = false;
   std::string folded_;
