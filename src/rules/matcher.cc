@@ -188,7 +188,7 @@ struct Matcher::Impl {
 
   // The first min(8, size) bytes of `key` as a little-endian number; reads nothing beyond
   // the key.
-  static uint64_t key_head(std::string_view key) {
+  [[gnu::always_inline]] static uint64_t key_head(std::string_view key) {
     const char* p = key.data();
     size_t n = key.size();
     auto load = [p](size_t at, size_t bytes) {
@@ -310,7 +310,7 @@ struct Matcher::Impl {
 
   // --- building ---
 
-  uint32_t find_child(uint32_t node, std::string_view key) const {
+  [[gnu::always_inline]] uint32_t find_child(uint32_t node, std::string_view key) const {
     uint64_t head = key_head(key);
     uint64_t hash = key_hash(node, key.size(), head);
     size_t mask = key_table.size() - 1;
@@ -710,8 +710,14 @@ struct Matcher::Impl {
       if (p == end || *p != ':') return false;
       p = scan::skip_ws(p + 1, end);
       if (child == kNone || sc.seen[child] == instance) {  // duplicate keys: the first counts
-        p = scan::skip_value(p, end, depth_left);
-        if (!p) return false;
+        if (p < end && *p == '"') {
+          p = scan::string_end(p + 1, end, escaped);
+          if (!p) return false;
+          ++p;
+        } else {
+          p = scan::skip_value(p, end, depth_left);
+          if (!p) return false;
+        }
       } else {
         sc.seen[child] = instance;
         if (!scan_value(p, end, child, trail, sc.pending.size(), depth_left, sc)) return false;

@@ -79,11 +79,18 @@ void append_len_prefixed(std::string& out, std::string_view s) {
 }  // namespace
 
 void fold_case(std::string_view text, std::string& out) {
-  out.clear();
-  out.reserve(text.size());
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
   size_t n = text.size();
-  for (size_t i = 0; i < n;) {
+  // ASCII text (the common case) folds byte by byte in place.
+  out.resize(n);
+  size_t i = 0;
+  for (; i < n && s[i] < 0x80; ++i) {
+    unsigned char b = s[i];
+    out[i] = static_cast<char>((b >= 'A' && b <= 'Z') ? b + 32 : b);
+  }
+  if (i == n) return;
+  out.resize(i);
+  for (; i < n;) {
     unsigned char b = s[i];
     if (b < 0x80) {
       out.push_back(static_cast<char>((b >= 'A' && b <= 'Z') ? b + 32 : b));
@@ -401,11 +408,6 @@ uint64_t leaf_hash(const LeafValue& v) {
   if (v.type == LeafValue::Type::string) return hash_bytes(v.str);
   if (v.type == LeafValue::Type::number) return hash_bytes(NumberBytes(v.num).view());
   return 0;
-}
-
-uint64_t LeafForms::hash() {
-  if (hash_ == 0) hash_ = leaf_hash(*v_);
-  return hash_;
 }
 
 uint64_t LeafForms::folded_hash() {

@@ -114,6 +114,9 @@ struct NumberBytes {
   std::string_view view() const { return {bytes, 8}; }
 };
 
+// hash_bytes of the value's string, or of its NumberBytes; 0 for other types.
+uint64_t leaf_hash(const LeafValue& v);
+
 // Lazily computed forms of one leaf value that several atoms may need. A LeafForms may be
 // reset() to another value and reused, keeping its buffers.
 class LeafForms {
@@ -128,7 +131,10 @@ class LeafForms {
     have_folded_ = have_ip_ = false;
   }
   const LeafValue& value() const { return *v_; }
-  uint64_t hash();                       // strings and numbers
+  uint64_t hash() {  // strings and numbers
+    if (hash_ == 0) hash_ = leaf_hash(*v_);
+    return hash_;
+  }
   const std::string& folded();           // only for strings
   uint64_t folded_hash();                // only for strings
   const std::optional<IpAddress>& ip();  // only for strings
@@ -139,9 +145,6 @@ class LeafForms {
   std::string folded_;
   std::optional<IpAddress> ip_;
 };
-
-// hash_bytes of the value's string, or of its NumberBytes; 0 for other types.
-uint64_t leaf_hash(const LeafValue& v);
 
 bool atom_holds(const Atom& atom, LeafForms& leaf);
 
