@@ -95,6 +95,42 @@ bool set_holds(const Alternative* alts, size_t n, LeafForms& leaf) {
   return false;
 }
 
+// A growable array of trivially copyable values for the walk's working lists: push_back
+// is a compare and a store (std::vector's is not always inlined), growth out of line.
+template <class T>
+class PodVec {
+ public:
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  void clear() { size_ = 0; }
+  T* begin() { return data_.get(); }
+  T* end() { return data_.get() + size_; }
+  const T* begin() const { return data_.get(); }
+  const T* end() const { return data_.get() + size_; }
+  T& operator[](size_t i) { return data_[i]; }
+  const T& operator[](size_t i) const { return data_[i]; }
+  void push_back(const T& v) {
+    if (size_ == cap_) grow();
+    data_[size_++] = v;
+  }
+  void append(const T* b, const T* e) {
+    for (; b != e; ++b) push_back(*b);
+  }
+  // Drops the elements from `from` to the end.
+  void erase(T* from, T*) { size_ = static_cast<size_t>(from - data_.get()); }
+
+ private:
+  [[gnu::noinline]] void grow() {
+    size_t cap = cap_ ? cap_ * 2 : 64;
+    auto bigger = std::make_unique<T[]>(cap);
+    if (size_ > 0) std::memcpy(bigger.get(), data_.get(), size_ * sizeof(T));
+    data_ = std::move(bigger);
+    cap_ = cap;
+  }
+  std::unique_ptr<T[]> data_;
+  size_t size_ = 0, cap_ = 0;
+};
+
 // A list binding: the leaf was reached through element `index` of list instance `array`.
 struct Binding {
   uint32_t array;
@@ -134,12 +170,12 @@ struct Scratch {
     Span constraint;  // in `constraints`
     bool dirty;       // loose walk: reached through a list-bound leaf
   };
-  std::vector<Candidate> stack;  // the walk's queue
+  PodVec<Candidate> stack;  // the walk's queue
   std::vector<Binding> constraints;
   std::vector<uint32_t> clean_stamp, any_stamp;  // per state
   uint32_t epoch = 0;
-  std::vector<uint32_t> hits;       // next states from one leaf
-  std::vector<uint32_t> collected;  // next states from all unbound leaves of one edge
+  PodVec<uint32_t> hits;       // next states from one leaf
+  PodVec<uint32_t> collected;  // next states from all unbound leaves of one edge
   std::vector<uint32_t> negatives;
   std::vector<uint64_t> verify;
 
@@ -174,6 +210,10 @@ struct Matcher::Impl {
     uint32_t refs = 0;      // steps targeting this node + children
     uint32_t targets = 0;   // steps targeting this node
     uint32_t children = 0;  // child nodes
+    // Bit min(length, 63) is set for the length of every child key: most keys of an
+    // event that no rule uses are dismissed by their length alone. Bits may outlive the
+    // children that set them (cleared only when the last child goes).
+    uint64_t child_lengths = 0;
   };
   // One (parent, key) -> child entry of the open-addressing `key_table`; hash 0: empty.
   // The first 8 bytes and the length of the key are kept here, so a lookup of a key of at
@@ -208,6 +248,7 @@ struct Matcher::Impl {
     h ^= h >> 29;
     return h ? h : 1;
   }
+  static uint64_t length_bit(size_t len) { return uint64_t{1} << (len < 63 ? len : 63); }
   static uint64_t key_hash(uint32_t parent, std::string_view key) {
     return key_hash(parent, key.size(), key_head(key));
   }
@@ -374,6 +415,7 @@ struct Matcher::Impl {
         nodes[child].parent = node;
         ++nodes[node].children;
         ++nodes[node].refs;
+        nodes[node].child_lengths |= length_bit(seg.size());
         key_insert(KeyEntry{key_hash(node, seg), key_head(seg), node, child,
                             static_cast<uint32_t>(seg.size())});
       }
@@ -390,7 +432,7 @@ struct Matcher::Impl {
     while (node != kRootNode && nodes[node].refs == 0) {
       uint32_t parent = nodes[node].parent;
       key_erase(node);
-      --nodes[parent].children;
+      if (--nodes[parent].children == 0) nodes[parent].child_lengths = 0;
       --nodes[parent].refs;
       nodes[node] = FieldNode{};
       free_nodes.push_back(node);
@@ -680,136 +722,147 @@ struct Matcher::Impl {
     const char* end = json.data() + json.size();
     const char* p = scan::skip_ws(json.data(), end);
     if (p == end || *p != '{') return false;
-    if (!scan_object(p, end, kRootNode, Span{}, scan::kMaxDepth - 1, sc)) return false;
-    return scan::skip_ws(p, end) == end;
+    Reader reader{*this, sc, end};
+    p = reader.object(p, kRootNode, Span{}, scan::kMaxDepth - 1);
+    return p && scan::skip_ws(p, end) == end;
   }
 
-  // `p` is at '{'; on success it is just past the matching '}'.
-  bool scan_object(const char*& p, const char* end, uint32_t node, Span trail, size_t depth_left,
-                   Scratch& sc) const {
-    uint64_t instance = ++sc.objects;
-    p = scan::skip_ws(p + 1, end);
-    if (p < end && *p == '}') {
-      ++p;
-      return true;
-    }
-    for (;;) {
-      if (p == end || *p != '"') return false;
-      bool escaped = false;
-      const char* key_end = scan::string_end(p + 1, end, escaped);
-      if (!key_end) return false;
-      std::string_view key(p + 1, static_cast<size_t>(key_end - p - 1));
-      if (escaped) {
-        if (sc.key_buffer.size() < key.size()) sc.key_buffer.resize(key.size());
-        ptrdiff_t n = scan::unescape(key, sc.key_buffer.data());
-        if (n < 0) return false;
-        key = std::string_view(sc.key_buffer.data(), static_cast<size_t>(n));
-      }
-      uint32_t child = find_child(node, key);
-      p = scan::skip_ws(key_end + 1, end);
-      if (p == end || *p != ':') return false;
-      p = scan::skip_ws(p + 1, end);
-      if (child == kNone || sc.seen[child] == instance) {  // duplicate keys: the first counts
-        if (p < end && *p == '"') {
-          p = scan::string_end(p + 1, end, escaped);
-          if (!p) return false;
-          ++p;
-        } else {
-          p = scan::skip_value(p, end, depth_left);
-          if (!p) return false;
-        }
-      } else {
-        sc.seen[child] = instance;
-        if (!scan_value(p, end, child, trail, sc.pending.size(), depth_left, sc)) return false;
-      }
-      p = scan::skip_ws(p, end);
-      if (p == end) return false;
-      if (*p == '}') {
-        ++p;
-        return true;
-      }
-      if (*p != ',') return false;
-      p = scan::skip_ws(p + 1, end);
-    }
-  }
+  // One event's read. Functions take the position to read at and return the one just past
+  // what they read, or nullptr when the event must go to the DOM parser; positions stay in
+  // registers, and what the loops read of the matcher is copied here once.
+  struct Reader {
+    const Impl& m;
+    Scratch& sc;
+    const char* end;
+    const KeyEntry* keys = m.key_table.data();
+    size_t key_mask = m.key_table.size() - 1;
+    const FieldNode* nodes = m.nodes.data();
+    uint64_t* seen = sc.seen.data();
 
-  // `p` is at a value (no whitespace before it); on success it is just past it.
-  bool scan_value(const char*& p, const char* end, uint32_t node, Span trail, size_t pending_base,
-                  size_t depth_left, Scratch& sc) const {
-    const FieldNode& n = nodes[node];
-    LeafValue leaf;
-    switch (*p) {
-      case '{':
-        if (n.children == 0 || depth_left == 0) {
-          p = scan::skip_value(p, end, depth_left);
-          return p != nullptr;
+    uint32_t child(uint32_t node, std::string_view key) const {
+      if ((nodes[node].child_lengths & length_bit(key.size())) == 0) return kNone;
+      uint64_t head = key_head(key);
+      uint64_t hash = key_hash(node, key.size(), head);
+      for (size_t i = hash & key_mask;; i = (i + 1) & key_mask) {
+        const KeyEntry& e = keys[i];
+        if (e.hash == hash && e.head == head && e.len == key.size() && e.parent == node &&
+            (key.size() <= 8 || nodes[e.child].key == key)) {
+          return e.child;
         }
-        // Entering an object inside lists binds those list elements.
-        return scan_object(p, end, node, bind(trail, pending_base, sc), depth_left - 1, sc);
-      case '[': {
-        if (depth_left == 0) return false;
-        uint32_t id = ++sc.arrays;
-        uint32_t index = 0;
-        p = scan::skip_ws(p + 1, end);
-        if (p < end && *p == ']') {
-          ++p;
-          return true;
-        }
-        for (;;) {
-          if (p == end) return false;
-          sc.pending.push_back(Binding{id, index++});
-          bool ok = scan_value(p, end, node, trail, pending_base, depth_left - 1, sc);
-          sc.pending.pop_back();
-          if (!ok) return false;
-          p = scan::skip_ws(p, end);
-          if (p == end) return false;
-          if (*p == ']') {
-            ++p;
-            return true;
-          }
-          if (*p != ',') return false;
-          p = scan::skip_ws(p + 1, end);
-        }
+        if (e.hash == 0) return kNone;
       }
-      case '"': {
+    }
+
+    // `p` is at '{'.
+    const char* object(const char* p, uint32_t node, Span trail, size_t depth_left) {
+      uint64_t instance = ++sc.objects;
+      p = scan::skip_ws(p + 1, end);
+      if (p < end && *p == '}') return p + 1;
+      for (;;) {
+        if (p == end || *p != '"') return nullptr;
         bool escaped = false;
-        const char* close = scan::string_end(p + 1, end, escaped);
-        if (!close) return false;
-        std::string_view raw(p + 1, static_cast<size_t>(close - p - 1));
-        p = close + 1;
-        if (n.targets == 0) return true;
-        leaf.type = LeafValue::Type::string;
-        leaf.str = raw;
+        const char* key_end = scan::string_end(p + 1, end, escaped);
+        if (!key_end) return nullptr;
+        std::string_view key(p + 1, static_cast<size_t>(key_end - p - 1));
         if (escaped) {
-          char* out = sc.strings.data() + sc.strings_used;
-          ptrdiff_t len = scan::unescape(raw, out);
-          if (len < 0) return false;
-          sc.strings_used += static_cast<size_t>(len);
-          leaf.str = std::string_view(out, static_cast<size_t>(len));
+          if (sc.key_buffer.size() < key.size()) sc.key_buffer.resize(key.size());
+          ptrdiff_t n = scan::unescape(key, sc.key_buffer.data());
+          if (n < 0) return nullptr;
+          key = std::string_view(sc.key_buffer.data(), static_cast<size_t>(n));
         }
-        break;
+        uint32_t c = child(node, key);
+        p = scan::skip_ws(key_end + 1, end);
+        if (p == end || *p != ':') return nullptr;
+        p = scan::skip_ws(p + 1, end);
+        if (p == end) return nullptr;
+        if (c == kNone || seen[c] == instance) {  // duplicate keys: the first counts
+          if (*p == '"') {
+            p = scan::string_end(p + 1, end, escaped);
+            if (p) ++p;
+          } else {
+            p = scan::skip_value(p, end, depth_left);
+          }
+        } else {
+          seen[c] = instance;
+          p = value(p, c, trail, sc.pending.size(), depth_left);
+        }
+        if (!p) return nullptr;
+        p = scan::skip_ws(p, end);
+        if (p == end) return nullptr;
+        if (*p == '}') return p + 1;
+        if (*p != ',') return nullptr;
+        p = scan::skip_ws(p + 1, end);
       }
-      case 't':
-        p = scan::literal(p, end, "true");
-        leaf.type = LeafValue::Type::boolean_true;
-        break;
-      case 'f':
-        p = scan::literal(p, end, "false");
-        leaf.type = LeafValue::Type::boolean_false;
-        break;
-      case 'n':
-        p = scan::literal(p, end, "null");
-        leaf.type = LeafValue::Type::null;
-        break;
-      default:
-        p = scan::number(p, end, leaf.num);
-        leaf.type = LeafValue::Type::number;
-        break;
     }
-    if (!p) return false;
-    if (n.targets > 0) add_leaf(leaf, node, trail, sc);
-    return true;
-  }
+
+    // `p` is at a value (not at the end, no whitespace before it).
+    const char* value(const char* p, uint32_t node, Span trail, size_t pending_base,
+                      size_t depth_left) {
+      const FieldNode& n = nodes[node];
+      LeafValue leaf;
+      switch (*p) {
+        case '{':
+          if (n.children == 0 || depth_left == 0) return scan::skip_value(p, end, depth_left);
+          // Entering an object inside lists binds those list elements.
+          return object(p, node, m.bind(trail, pending_base, sc), depth_left - 1);
+        case '[': {
+          if (depth_left == 0) return nullptr;
+          uint32_t id = ++sc.arrays;
+          uint32_t index = 0;
+          p = scan::skip_ws(p + 1, end);
+          if (p < end && *p == ']') return p + 1;
+          for (;;) {
+            if (p == end) return nullptr;
+            sc.pending.push_back(Binding{id, index++});
+            p = value(p, node, trail, pending_base, depth_left - 1);
+            sc.pending.pop_back();
+            if (!p) return nullptr;
+            p = scan::skip_ws(p, end);
+            if (p == end) return nullptr;
+            if (*p == ']') return p + 1;
+            if (*p != ',') return nullptr;
+            p = scan::skip_ws(p + 1, end);
+          }
+        }
+        case '"': {
+          bool escaped = false;
+          const char* close = scan::string_end(p + 1, end, escaped);
+          if (!close) return nullptr;
+          if (n.targets == 0) return close + 1;
+          std::string_view raw(p + 1, static_cast<size_t>(close - p - 1));
+          leaf.type = LeafValue::Type::string;
+          leaf.str = raw;
+          if (escaped) {
+            char* out = sc.strings.data() + sc.strings_used;
+            ptrdiff_t len = scan::unescape(raw, out);
+            if (len < 0) return nullptr;
+            sc.strings_used += static_cast<size_t>(len);
+            leaf.str = std::string_view(out, static_cast<size_t>(len));
+          }
+          p = close + 1;
+          break;
+        }
+        case 't':
+          p = scan::literal(p, end, "true");
+          leaf.type = LeafValue::Type::boolean_true;
+          break;
+        case 'f':
+          p = scan::literal(p, end, "false");
+          leaf.type = LeafValue::Type::boolean_false;
+          break;
+        case 'n':
+          p = scan::literal(p, end, "null");
+          leaf.type = LeafValue::Type::null;
+          break;
+        default:
+          p = scan::number(p, end, leaf.num);
+          leaf.type = LeafValue::Type::number;
+          break;
+      }
+      if (p && n.targets > 0) m.add_leaf(leaf, node, trail, sc);
+      return p;
+    }
+  };
 
   // The trail of list elements a value inside an object is bound to (see extract_value).
   Span bind(Span trail, size_t pending_base, Scratch& sc) const {
@@ -1036,7 +1089,7 @@ struct Matcher::Impl {
           step(edge, l, sc);
           if (sc.hits.empty()) continue;
           if (leaf.trail.len == 0 && cand.constraint.len == 0) {
-            sc.collected.insert(sc.collected.end(), sc.hits.begin(), sc.hits.end());
+            sc.collected.append(sc.hits.begin(), sc.hits.end());
             continue;
           }
           Span merged = merge(sc, cand.constraint, leaf.trail);

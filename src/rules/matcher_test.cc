@@ -349,6 +349,20 @@ TEST(MatcherReader, KeysSharingLengthAndFirstBytesStayApart) {
   ExpectSameAsReference(patterns, events);
 }
 
+TEST(MatcherReader, KeysOfRemovedFieldsAreNotFound) {
+  Matcher m;
+  ASSERT_TRUE(m.add(1, P(R"({"data":{"abcd":["x"],"ef":["y"]}})")).ok());
+  ASSERT_TRUE(m.add(2, P(R"({"data":{"ab":["x"]}})")).ok());
+  EXPECT_EQ(Match(m, R"({"data":{"abcd":"x","ef":"y","ab":"x"}})"), (Ids{1, 2}));
+  m.remove(1);
+  ASSERT_TRUE(m.add(3, P(R"({"data":{"abce":[{"exists":false}]}})")).ok());
+  EXPECT_EQ(Match(m, R"({"data":{"abcd":"x","ef":"y","ab":"x"}})"), (Ids{2, 3}));
+  m.remove(2);
+  m.remove(3);
+  ASSERT_TRUE(m.add(4, P(R"({"data":{"ab":["x"]}})")).ok());
+  EXPECT_EQ(Match(m, R"({"data":{"abcd":"x","ab":"x"}})"), Ids{4});
+}
+
 TEST(MatcherReader, DuplicateKeysTheFirstCounts) {
   ExpectSameAsReference({R"({"type":["a"]})", R"({"type":["b"]})", R"({"data":{"x":[1]}})"},
                         {R"({"type":"a","type":"b"})", R"({"type":"b","type":"a"})",
