@@ -139,5 +139,61 @@ TEST(JsonScan, SkipsWholeValuesIncludingBracketsInsideStrings) {
   EXPECT_EQ(skip("[[[1]]]", 2), -1);  // deeper than allowed
 }
 
+// A random JSON value whose strings hold brackets, quotes and backslashes (escaped).
+std::string RandomValue(std::mt19937_64& rng, int depth) {
+  auto below = [&rng](uint64_t n) { return rng() % n; };
+  size_t kind = below(depth > 0 ? 6 : 3);
+  if (kind == 0) return std::to_string(static_cast<int64_t>(rng() % 100000) - 500);
+  if (kind == 1) return below(2) ? "true" : "null";
+  if (kind == 2) {
+    // The last three parts are escapes; half of the strings have none.
+    static const char* kParts[] = {"a", "{",   "}", "[",    "]",    ",",
+                                   ":", "xyz", " ", "\\\"", "\\\\", "\\u0041"};
+    size_t parts = below(2) ? std::size(kParts) : std::size(kParts) - 3;
+    std::string str = "\"";
+    for (size_t n = below(40); n > 0; --n) str += kParts[below(parts)];
+    return str + "\"";
+  }
+  bool object = kind == 3 || kind == 5;
+  std::string out = object ? "{" : "[";
+  for (size_t n = below(8); n > 0; --n) {
+    if (out.size() > 1) out += below(4) ? "," : " , ";
+    if (object) out += "\"k" + std::to_string(below(50)) + "\":";
+    out += RandomValue(rng, depth - 1);
+  }
+  return out + (object ? "}" : "]");
+}
+
+TEST(JsonScan, SkipsRandomNestedValuesExactly) {
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 5000; ++i) {
+    std::string value = RandomValue(rng, 1 + static_cast<int>(rng() % 5));
+    std::string text = value + (rng() % 2 ? "}]" : ",\"x\":1}") + std::string(rng() % 100, ' ');
+    const char* e = skip_value(text.data(), text.data() + text.size(), kMaxDepth);
+    ASSERT_NE(e, nullptr) << value;
+    EXPECT_EQ(static_cast<size_t>(e - text.data()), value.size()) << value;
+    // Cut short anywhere inside, the value has no end.
+    size_t cut = rng() % value.size();
+    if (value[0] == '{' || value[0] == '[' || value[0] == '"') {
+      EXPECT_EQ(skip_value(text.data(), text.data() + cut, kMaxDepth), nullptr)
+          << value.substr(0, cut);
+    }
+  }
+}
+
+TEST(JsonScan, SkipsLongContainersAcrossBlocksAndDepthLimits) {
+  std::string deep;
+  for (int i = 0; i < 200; ++i) deep += "[\"]\\\"[\",";
+  deep += "1";
+  for (int i = 0; i < 200; ++i) deep += "]";
+  std::string text = deep + ",0";
+  EXPECT_EQ(skip_value(text.data(), text.data() + text.size(), 200), text.data() + deep.size());
+  EXPECT_EQ(skip_value(text.data(), text.data() + text.size(), 199), nullptr);
+  std::string wide = "{\"a\":[" + std::string(500, ' ') + "\"" + std::string(300, '}') + "\"]}";
+  text = wide + "]";
+  EXPECT_EQ(skip_value(text.data(), text.data() + text.size(), kMaxDepth),
+            text.data() + wide.size());
+}
+
 }  // namespace
 }  // namespace eddy::rules::scan

@@ -739,18 +739,21 @@ struct Matcher::Impl {
     const FieldNode* nodes = m.nodes.data();
     uint64_t* seen = sc.seen.data();
 
-    uint32_t child(uint32_t node, std::string_view key) const {
+    [[gnu::always_inline]] uint32_t child(uint32_t node, std::string_view key) const {
       if ((nodes[node].child_lengths & length_bit(key.size())) == 0) return kNone;
       uint64_t head = key_head(key);
       uint64_t hash = key_hash(node, key.size(), head);
       for (size_t i = hash & key_mask;; i = (i + 1) & key_mask) {
         const KeyEntry& e = keys[i];
         if (e.hash == hash && e.head == head && e.len == key.size() && e.parent == node &&
-            (key.size() <= 8 || nodes[e.child].key == key)) {
+            (key.size() <= 8 || same_key(e.child, key))) {
           return e.child;
         }
         if (e.hash == 0) return kNone;
       }
+    }
+    [[gnu::noinline]] bool same_key(uint32_t node, std::string_view key) const {
+      return nodes[node].key == key;
     }
 
     // `p` is at '{'.
