@@ -66,23 +66,32 @@ const char* string_end_slow(const char* p, const char* end, bool& escaped) {
 #if defined(__SSE2__)
   const __m128i quote = _mm_set1_epi8('"');
   const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i max_control = _mm_set1_epi8(0x1F);
   while (end - p >= 16) {
     __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
     unsigned q = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, quote)));
     unsigned b = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, backslash)));
-    if (b == 0 || (q != 0 && (q & -q) < (b & -b))) {
-      if (q != 0) return p + __builtin_ctz(q);
+    unsigned c = static_cast<unsigned>(
+        _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(chunk, max_control), max_control)));
+    unsigned stop = q | b | c;
+    if (stop == 0) {
       p += 16;
       continue;
     }
-    // A backslash before any quote: it and the byte it escapes are skipped.
+    unsigned first = stop & (0u - stop);
+    p += __builtin_ctz(stop);
+    if (first & q) return p;
+    if (first & c) return nullptr;
+    // A backslash: it and the byte it escapes are skipped.
     escaped = true;
-    p += __builtin_ctz(b) + 2;
+    p += 2;
   }
 #endif
   while (p < end) {
-    if (*p == '"') return p;
-    if (*p == '\\') {
+    auto ch = static_cast<unsigned char>(*p);
+    if (ch == '"') return p;
+    if (ch < 0x20) return nullptr;
+    if (ch == '\\') {
       escaped = true;
       p += 2;
       continue;
@@ -153,6 +162,33 @@ ptrdiff_t unescape(std::string_view raw, char* out) {
     }
   }
   return o - out;
+}
+
+bool escapes_valid(std::string_view raw) {
+  const char* p = raw.data();
+  const char* end = p + raw.size();
+  while ((p = static_cast<const char*>(std::memchr(p, '\\', static_cast<size_t>(end - p)))) !=
+         nullptr) {
+    if (end - p < 2) return false;
+    char c = p[1];
+    p += 2;
+    if (c == 'u') {
+      if (end - p < 4) return false;
+      int32_t cp = hex4(p);
+      p += 4;
+      if (cp < 0 || (cp >= 0xDC00 && cp <= 0xDFFF)) return false;
+      if (cp >= 0xD800 && cp <= 0xDBFF) {
+        if (end - p < 6 || p[0] != '\\' || p[1] != 'u') return false;
+        int32_t lo = hex4(p + 2);
+        if (lo < 0xDC00 || lo > 0xDFFF) return false;
+        p += 6;
+      }
+    } else if (c != '"' && c != '\\' && c != '/' && c != 'b' && c != 'f' && c != 'n' && c != 'r' &&
+               c != 't') {
+      return false;
+    }
+  }
+  return true;
 }
 
 const char* number(const char* p, const char* end, double& out) {
@@ -245,7 +281,11 @@ const char* skip_value(const char* p, const char* end, size_t depth_left) {
   switch (*p) {
     case '"': {
       const char* q = string_end(p + 1, end, escaped);
-      return q ? q + 1 : nullptr;
+      if (!q ||
+          (escaped && !escapes_valid(std::string_view(p + 1, static_cast<size_t>(q - p - 1))))) {
+        return nullptr;
+      }
+      return q + 1;
     }
     case '{':
     case '[':
@@ -261,11 +301,17 @@ const char* skip_value(const char* p, const char* end, size_t depth_left) {
   size_t depth = 0;
   while (p < end) {
     switch (*p++) {
-      case '"':
+      case '"': {
+        const char* open = p;
+        escaped = false;
         p = string_end(p, end, escaped);
-        if (!p) return nullptr;
+        if (!p ||
+            (escaped && !escapes_valid(std::string_view(open, static_cast<size_t>(p - open))))) {
+          return nullptr;
+        }
         ++p;
         break;
+      }
       case '{':
       case '[':
         if (++depth > depth_left) return nullptr;

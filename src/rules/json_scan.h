@@ -31,18 +31,22 @@ inline const char* skip_ws(const char* p, const char* end) {
 }
 
 const char* string_end_slow(const char* p, const char* end, bool& escaped);
-// `p` is just past a string's opening quote. Returns its closing quote, or nullptr when
-// the input ends first. Sets `escaped` when the string holds a backslash.
+// `p` is just past a string's opening quote. Returns its closing quote, or nullptr when the
+// input ends first or the string holds a raw control character (JSON wants those escaped).
+// Sets `escaped` when the string holds a backslash.
 inline const char* string_end(const char* p, const char* end, bool& escaped) {
 #if defined(__SSE2__)
   // Most strings (keys above all) end within 16 bytes without an escape.
   if (end - p >= 16) {
     __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    __m128i max_control = _mm_set1_epi8(0x1F);
     unsigned q =
         static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, _mm_set1_epi8('"'))));
     unsigned b =
         static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, _mm_set1_epi8('\\'))));
-    if (q != 0 && (b & ((q & (0u - q)) - 1)) == 0) return p + __builtin_ctz(q);
+    unsigned c = static_cast<unsigned>(
+        _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(chunk, max_control), max_control)));
+    if (q != 0 && ((b | c) & ((q & (0u - q)) - 1)) == 0) return p + __builtin_ctz(q);
   }
 #endif
   return string_end_slow(p, end, escaped);
@@ -52,6 +56,10 @@ inline const char* string_end(const char* p, const char* end, bool& escaped) {
 // which has room for raw.size() bytes (unescaping never lengthens). Returns the length
 // written, or -1 for an invalid escape or a lone surrogate.
 ptrdiff_t unescape(std::string_view raw, char* out);
+
+// Whether unescape() would accept `raw`, without writing anything: skipped strings holding
+// a backslash are checked this way, so an event the DOM parser refuses is refused here too.
+bool escapes_valid(std::string_view raw);
 
 // Reads the number at `p` into `out` (the nearest double). Returns the first byte past
 // it, or nullptr when the text there is not a JSON number or its value is beyond the

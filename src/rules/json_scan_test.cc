@@ -34,6 +34,15 @@ TEST(JsonScan, FindsTheClosingQuoteOfShortLongAndEscapedStrings) {
     EXPECT_TRUE(escaped);
   }
   EXPECT_EQ(End(R"("unterminated)"), -1);
+  // A raw control character is not JSON, wherever it is in the string.
+  for (size_t at = 0; at < 40; ++at) {
+    std::string s = "\"" + std::string(at, 'x') + '\x01' + std::string(20, 'y') + "\"";
+    EXPECT_EQ(End(s), -1) << at;
+    s[at + 1] = '\x7f';  // DEL is allowed
+    EXPECT_EQ(End(s), static_cast<ptrdiff_t>(at + 22)) << at;
+  }
+  EXPECT_EQ(End("\"a\tb\""), -1);
+  EXPECT_EQ(End("\"\xC3\xA9\""), 3);
   EXPECT_EQ(End(R"("ends in a backslash\)"), -1);
 }
 

@@ -780,7 +780,13 @@ struct Matcher::Impl {
         if (p == end) return nullptr;
         if (c == kNone || seen[c] == instance) {  // duplicate keys: the first counts
           if (*p == '"') {
-            p = scan::string_end(p + 1, end, escaped);
+            const char* open = p + 1;
+            escaped = false;
+            p = scan::string_end(open, end, escaped);
+            if (p && escaped &&
+                !scan::escapes_valid(std::string_view(open, static_cast<size_t>(p - open)))) {
+              return nullptr;
+            }
             if (p) ++p;
           } else {
             p = scan::skip_value(p, end, depth_left);
@@ -831,7 +837,11 @@ struct Matcher::Impl {
           bool escaped = false;
           const char* close = scan::string_end(p + 1, end, escaped);
           if (!close) return nullptr;
-          if (n.targets == 0) return close + 1;
+          if (n.targets == 0) {
+            bool valid = !escaped || scan::escapes_valid(std::string_view(
+                                         p + 1, static_cast<size_t>(close - p - 1)));
+            return valid ? close + 1 : nullptr;
+          }
           std::string_view raw(p + 1, static_cast<size_t>(close - p - 1));
           leaf.type = LeafValue::Type::string;
           leaf.str = raw;

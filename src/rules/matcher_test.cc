@@ -323,11 +323,13 @@ TEST(MatcherReader, EscapedKeysAndStringsAreUnescapedFirst) {
   EXPECT_EQ(Match(m, "{\"data\":{\"caf\xC3\xA9\":\"\xF0\x9F\x98\x80\"}}"), Ids{2});
   EXPECT_EQ(Match(m, R"({"data":{"caf\u00E9":"\uD83D\uDE00"}})"), Ids{2});
   EXPECT_EQ(Match(m, R"({"t\u0079pe":"t\/1"})"), Ids{3});
-  // A lone surrogate in a value read: the reader leaves the event to the DOM parser, whose
-  // answer holds (in a value no rule reads it goes unnoticed, like other malformed text).
-  ExpectSameAsReference(
-      {R"({"type":["t"]})", R"({"type":[{"exists":true}]})"},
-      {R"({"type":"t\ud800"})", R"({"type":"\udc00"})", R"({"type":"\ud800\u0041"})"});
+  // A lone surrogate or an unknown escape, in a value read or not: the reader leaves the
+  // event to the DOM parser, whose answer holds.
+  ExpectSameAsReference({R"({"type":["t"]})", R"({"type":[{"exists":true}]})"},
+                        {R"({"type":"t\ud800"})", R"({"type":"\udc00"})",
+                         R"({"type":"\ud800\u0041"})", R"({"type":"t","x":"\ud800"})",
+                         R"({"type":"t","x":["\udc00"]})", R"({"type":"t","x":{"y":"\q"}})",
+                         R"({"type":"t","\q":1})", R"({"type":"t","x":"\ud83d\ude00\n"})"});
 }
 
 TEST(MatcherReader, KeysSharingLengthAndFirstBytesStayApart) {
@@ -405,6 +407,21 @@ TEST(MatcherReader, DeepNestingAndWhitespace) {
       {R"({"data":{"a":[7]}})", R"({"data":{"a":[{"exists":false}]}})"},
       {deep, deeper, " \n{ \"data\" :\t{ \"a\" : [ 1 , 7 ] } , \"b\" : { } } \r\n",
        R"({"data":{"a":{"b":7}}})", R"({"data":{"a":[]}})", R"({"data":{}})", "{}"});
+}
+
+TEST(MatcherReader, RawControlCharactersInAnyStringAreNotJson) {
+  // As with invalid UTF-8, the whole event is refused, whether or not a rule reads the
+  // string: the DOM parser's answer.
+  std::vector<std::string> events;
+  for (const char* where : {R"({"type":"a_b"})", R"({"type":"a","x":"a_b"})",
+                            R"({"type":"a","x":["_"]})", R"({"type":"a","x":{"_":1}})"}) {
+    for (char c : {'\x00', '\x01', '\t', '\n', '\x1f'}) {
+      std::string e = where;
+      e[e.find('_')] = c;
+      events.push_back(e);
+    }
+  }
+  ExpectSameAsReference({R"({"type":["a"]})", R"({"type":[{"prefix":"a"}]})"}, events);
 }
 
 TEST(MatcherReader, SkippedValuesMayHoldAnything) {
