@@ -10,6 +10,7 @@
 
 #include "rules/event_json.h"
 #include "rules/interpreter.h"
+#include "rules/json_scan.h"
 #include "rules/value_index.h"
 
 namespace eddy::rules {
@@ -44,16 +45,30 @@ uint8_t selectivity_rank(const std::vector<Alternative>& alts) {
         case AtomKind::number_eq:
         case AtomKind::true_eq:
         case AtomKind::false_eq:
-        case AtomKind::null_eq: r = alts.size() == 1 ? 0 : 1; break;
-        case AtomKind::equals_ic: r = 2; break;
+        case AtomKind::null_eq:
+          r = alts.size() == 1 ? 0 : 1;
+          break;
+        case AtomKind::equals_ic:
+          r = 2;
+          break;
         case AtomKind::prefix:
         case AtomKind::prefix_ic:
         case AtomKind::suffix:
-        case AtomKind::suffix_ic: r = 3; break;
-        case AtomKind::cidr: r = 4; break;
-        case AtomKind::wildcard: r = 5; break;
-        case AtomKind::range: r = 6; break;
-        case AtomKind::exists: r = 7; break;
+        case AtomKind::suffix_ic:
+          r = 3;
+          break;
+        case AtomKind::cidr:
+          r = 4;
+          break;
+        case AtomKind::wildcard:
+          r = 5;
+          break;
+        case AtomKind::range:
+          r = 6;
+          break;
+        case AtomKind::exists:
+          r = 7;
+          break;
       }
     }
     rank = std::max(rank, r);
@@ -80,6 +95,42 @@ bool set_holds(const Alternative* alts, size_t n, LeafForms& leaf) {
   return false;
 }
 
+// A growable array of trivially copyable values for the walk's working lists: push_back
+// is a compare and a store (std::vector's is not always inlined), growth out of line.
+template <class T>
+class PodVec {
+ public:
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  void clear() { size_ = 0; }
+  T* begin() { return data_.get(); }
+  T* end() { return data_.get() + size_; }
+  const T* begin() const { return data_.get(); }
+  const T* end() const { return data_.get() + size_; }
+  T& operator[](size_t i) { return data_[i]; }
+  const T& operator[](size_t i) const { return data_[i]; }
+  void push_back(const T& v) {
+    if (size_ == cap_) grow();
+    data_[size_++] = v;
+  }
+  void append(const T* b, const T* e) {
+    for (; b != e; ++b) push_back(*b);
+  }
+  // Drops the elements from `from` to the end.
+  void erase(T* from, T*) { size_ = static_cast<size_t>(from - data_.get()); }
+
+ private:
+  [[gnu::noinline]] void grow() {
+    size_t cap = cap_ ? cap_ * 2 : 64;
+    auto bigger = std::make_unique<T[]>(cap);
+    if (size_ > 0) std::memcpy(bigger.get(), data_.get(), size_ * sizeof(T));
+    data_ = std::move(bigger);
+    cap_ = cap;
+  }
+  std::unique_ptr<T[]> data_;
+  size_t size_ = 0, cap_ = 0;
+};
+
 // A list binding: the leaf was reached through element `index` of list instance `array`.
 struct Binding {
   uint32_t array;
@@ -93,18 +144,20 @@ struct Span {
 
 struct Leaf {
   LeafValue value;
-  uint64_t hash;  // leaf_hash(value), computed when first needed (0: not yet)
   Span trail;     // bindings, in Scratch::trails
   uint32_t next;  // next leaf of the same field, or kNone
 };
 
 // Per-thread working memory for match(); reused across calls and matchers.
 struct Scratch {
-  std::string buffer;  // the event, when it must be copied to be padded for simdjson
-  simdjson::ondemand::parser on_demand;
-  simdjson::dom::parser parser;  // events the on-demand walk cannot read
+  std::string buffer;            // the event, when it must be copied to be padded for simdjson
+  simdjson::dom::parser parser;  // events the one-pass reader cannot read
+  std::string strings;           // unescaped strings of the event
+  size_t strings_used = 0;
+  std::string key_buffer;  // one unescaped key
   std::vector<Leaf> leaves;
-  std::vector<uint32_t> head;  // per field node: first leaf, or kNone
+  std::vector<LeafForms> forms;  // per leaf: its hash, case-folded form and address
+  std::vector<uint32_t> head;    // per field node: first leaf, or kNone
   std::vector<uint32_t> touched;
   std::vector<uint64_t> seen;  // per field node: object instance where last seen
   uint64_t objects = 0;
@@ -117,12 +170,12 @@ struct Scratch {
     Span constraint;  // in `constraints`
     bool dirty;       // loose walk: reached through a list-bound leaf
   };
-  std::vector<Candidate> stack;  // the walk's queue
+  PodVec<Candidate> stack;  // the walk's queue
   std::vector<Binding> constraints;
   std::vector<uint32_t> clean_stamp, any_stamp;  // per state
   uint32_t epoch = 0;
-  std::vector<uint32_t> hits;       // next states from one leaf
-  std::vector<uint32_t> collected;  // next states from all unbound leaves of one edge
+  PodVec<uint32_t> hits;       // next states from one leaf
+  PodVec<uint32_t> collected;  // next states from all unbound leaves of one edge
   std::vector<uint32_t> negatives;
   std::vector<uint64_t> verify;
 
@@ -149,25 +202,33 @@ size_t thread_stripe() {
 }  // namespace
 
 struct Matcher::Impl {
-  // A child key as compared during extraction: its length and first 8 bytes decide almost
-  // every comparison without reading the key itself.
-  struct ChildKey {
-    uint64_t head;
-    uint32_t len;
-    uint32_t node;
-  };
+  // A node of the tree of field paths rules use; the root is the event object. Children
+  // are found through `key_table`, not through the node.
   struct FieldNode {
     std::string key;
     uint32_t parent = kNone;
-    uint32_t refs = 0;     // steps targeting this node + children
-    uint32_t targets = 0;  // steps targeting this node
-    std::vector<ChildKey> children;
-    std::unique_ptr<StringMap<uint32_t>> index;  // key -> child, for nodes with many children
+    uint32_t refs = 0;      // steps targeting this node + children
+    uint32_t targets = 0;   // steps targeting this node
+    uint32_t children = 0;  // child nodes
+    // Bit min(length, 63) is set for the length of every child key: most keys of an
+    // event that no rule uses are dismissed by their length alone. Bits may outlive the
+    // children that set them (cleared only when the last child goes).
+    uint64_t child_lengths = 0;
+  };
+  // One (parent, key) -> child entry of the open-addressing `key_table`; hash 0: empty.
+  // The first 8 bytes and the length of the key are kept here, so a lookup of a key of at
+  // most 8 bytes reads one entry and nothing else.
+  struct KeyEntry {
+    uint64_t hash = 0;
+    uint64_t head = 0;
+    uint32_t parent = 0;
+    uint32_t child = 0;
+    uint32_t len = 0;
   };
 
   // The first min(8, size) bytes of `key` as a little-endian number; reads nothing beyond
   // the key.
-  static uint64_t key_head(std::string_view key) {
+  [[gnu::always_inline]] static uint64_t key_head(std::string_view key) {
     const char* p = key.data();
     size_t n = key.size();
     auto load = [p](size_t at, size_t bytes) {
@@ -179,6 +240,17 @@ struct Matcher::Impl {
     if (n >= 4) return load(0, 4) | (load(n - 4, 4) << ((n - 4) * 8));
     if (n >= 2) return load(0, 2) | (load(n - 2, 2) << ((n - 2) * 8));
     return n == 1 ? load(0, 1) : 0;
+  }
+  // A key is looked up by its parent, length and first 8 bytes: one multiplication away
+  // from a table slot, and for keys of up to 8 bytes an exact comparison.
+  static uint64_t key_hash(uint32_t parent, size_t len, uint64_t head) {
+    uint64_t h = (head ^ (uint64_t{parent} << 32 | len)) * 0x9E3779B97F4A7C15ull;
+    h ^= h >> 29;
+    return h ? h : 1;
+  }
+  static uint64_t length_bit(size_t len) { return uint64_t{1} << (len < 63 ? len : 63); }
+  static uint64_t key_hash(uint32_t parent, std::string_view key) {
+    return key_hash(parent, key.size(), key_head(key));
   }
   struct SetDef {
     std::vector<Alternative> alts;
@@ -262,6 +334,8 @@ struct Matcher::Impl {
   MatcherOptions options;
   std::vector<FieldNode> nodes;
   std::vector<uint32_t> free_nodes;
+  std::vector<KeyEntry> key_table = std::vector<KeyEntry>(16);  // size: a power of 2
+  size_t key_count = 0;
   std::vector<SetDef> sets;
   std::vector<uint32_t> free_sets;
   StringMap<uint32_t> set_ids;
@@ -277,19 +351,51 @@ struct Matcher::Impl {
 
   // --- building ---
 
-  uint32_t find_child(uint32_t node, std::string_view key) const {
-    const FieldNode& n = nodes[node];
-    if (n.index) {
-      auto it = n.index->find(key);
-      return it == n.index->end() ? kNone : it->second;
-    }
-    if (n.children.empty()) return kNone;
+  [[gnu::always_inline]] uint32_t find_child(uint32_t node, std::string_view key) const {
     uint64_t head = key_head(key);
-    for (const ChildKey& c : n.children) {
-      if (c.len != key.size() || c.head != head) continue;
-      if (key.size() <= 8 || nodes[c.node].key == key) return c.node;
+    uint64_t hash = key_hash(node, key.size(), head);
+    size_t mask = key_table.size() - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+      const KeyEntry& e = key_table[i];
+      if (e.hash == hash && e.head == head && e.len == key.size() && e.parent == node &&
+          (key.size() <= 8 || nodes[e.child].key == key)) {
+        return e.child;
+      }
+      if (e.hash == 0) return kNone;
     }
-    return kNone;
+  }
+
+  void key_insert(const KeyEntry& entry) {
+    if ((key_count + 1) * 2 > key_table.size()) {
+      std::vector<KeyEntry> old(key_table.size() * 2);
+      old.swap(key_table);
+      key_count = 0;
+      for (const KeyEntry& e : old) {
+        if (e.hash != 0) key_insert(e);
+      }
+    }
+    size_t mask = key_table.size() - 1;
+    size_t i = entry.hash & mask;
+    while (key_table[i].hash != 0) i = (i + 1) & mask;
+    key_table[i] = entry;
+    ++key_count;
+  }
+
+  // Removes the entry of `child`; linear probing with backward-shift deletion.
+  void key_erase(uint32_t child) {
+    const FieldNode& n = nodes[child];
+    size_t mask = key_table.size() - 1;
+    size_t i = key_hash(n.parent, n.key) & mask;
+    while (key_table[i].child != child || key_table[i].hash == 0) i = (i + 1) & mask;
+    for (size_t j = (i + 1) & mask; key_table[j].hash != 0; j = (j + 1) & mask) {
+      size_t home = key_table[j].hash & mask;
+      if (((j - home) & mask) >= ((j - i) & mask)) {
+        key_table[i] = key_table[j];
+        i = j;
+      }
+    }
+    key_table[i] = KeyEntry{};
+    --key_count;
   }
 
   uint32_t intern_field(const std::vector<std::string>& path) {
@@ -307,15 +413,11 @@ struct Matcher::Impl {
         nodes[child] = FieldNode{};
         nodes[child].key = seg;
         nodes[child].parent = node;
-        FieldNode& parent = nodes[node];
-        parent.children.push_back(ChildKey{key_head(seg), static_cast<uint32_t>(seg.size()), child});
-        ++parent.refs;
-        if (parent.index) {
-          parent.index->emplace(seg, child);
-        } else if (parent.children.size() > 8) {
-          parent.index = std::make_unique<StringMap<uint32_t>>();
-          for (const ChildKey& c : parent.children) parent.index->emplace(nodes[c.node].key, c.node);
-        }
+        ++nodes[node].children;
+        ++nodes[node].refs;
+        nodes[node].child_lengths |= length_bit(seg.size());
+        key_insert(KeyEntry{key_hash(node, seg), key_head(seg), node, child,
+                            static_cast<uint32_t>(seg.size())});
       }
       node = child;
     }
@@ -329,11 +431,9 @@ struct Matcher::Impl {
     --nodes[node].refs;
     while (node != kRootNode && nodes[node].refs == 0) {
       uint32_t parent = nodes[node].parent;
-      FieldNode& p = nodes[parent];
-      p.children.erase(std::find_if(p.children.begin(), p.children.end(),
-                                    [node](const ChildKey& c) { return c.node == node; }));
-      if (p.index) p.index->erase(nodes[node].key);
-      --p.refs;
+      key_erase(node);
+      if (--nodes[parent].children == 0) nodes[parent].child_lengths = 0;
+      --nodes[parent].refs;
       nodes[node] = FieldNode{};
       free_nodes.push_back(node);
       node = parent;
@@ -596,7 +696,7 @@ struct Matcher::Impl {
   // holds validated events). What it cannot read (numbers beyond simdjson's range, malformed
   // text) is read again with the lenient DOM parser, so the answer stays the same.
   bool extract(std::string_view json, Scratch& sc) const {
-    if (extract_on_demand(json, sc)) return true;
+    if (extract_scan(json, sc)) return true;
     for (uint32_t node : sc.touched) sc.head[node] = kNone;
     sc.touched.clear();
     sc.leaves.clear();
@@ -609,22 +709,173 @@ struct Matcher::Impl {
     return true;
   }
 
-  bool extract_on_demand(std::string_view json, Scratch& sc) const {
-    const char* data = json.data();
-    size_t capacity = json.size() + simdjson::SIMDJSON_PADDING;
-    if (!padding_readable(json)) {
-      sc.buffer.reserve(capacity);
-      sc.buffer.assign(json.data(), json.size());
-      data = sc.buffer.data();
-      capacity = sc.buffer.capacity();
-    }
-    simdjson::ondemand::document doc;
-    simdjson::ondemand::object root;
-    if (sc.on_demand.iterate(data, json.size(), capacity).get(doc) || doc.get_object().get(root)) {
-      return false;
-    }
-    return od_object(root, kRootNode, Span{}, sc);
+  // The one-pass reader: a recursive descent over the event's text that follows only the
+  // keys of the field tree (each looked up by hash) and skips every other value by finding
+  // its end. Strings without escapes are used in place; escaped ones are unescaped into
+  // sc.strings, sized for the whole event so that it never moves. False when the event must
+  // be read by the DOM parser instead (see json_scan.h).
+  bool extract_scan(std::string_view json, Scratch& sc) const {
+    if (sc.strings.size() < json.size()) sc.strings.resize(json.size());
+    sc.strings_used = 0;
+    // JSON text is UTF-8; the DOM parser refuses anything else, and so does this reader.
+    if (!simdjson::validate_utf8(json.data(), json.size())) return false;
+    const char* end = json.data() + json.size();
+    const char* p = scan::skip_ws(json.data(), end);
+    if (p == end || *p != '{') return false;
+    Reader reader{*this, sc, end};
+    p = reader.object(p, kRootNode, Span{}, scan::kMaxDepth - 1);
+    return p && scan::skip_ws(p, end) == end;
   }
+
+  // One event's read. Functions take the position to read at and return the one just past
+  // what they read, or nullptr when the event must go to the DOM parser; positions stay in
+  // registers, and what the loops read of the matcher is copied here once.
+  struct Reader {
+    const Impl& m;
+    Scratch& sc;
+    const char* end;
+    const KeyEntry* keys = m.key_table.data();
+    size_t key_mask = m.key_table.size() - 1;
+    const FieldNode* nodes = m.nodes.data();
+    uint64_t* seen = sc.seen.data();
+
+    [[gnu::always_inline]] uint32_t child(uint32_t node, std::string_view key) const {
+      if ((nodes[node].child_lengths & length_bit(key.size())) == 0) return kNone;
+      uint64_t head = key_head(key);
+      uint64_t hash = key_hash(node, key.size(), head);
+      for (size_t i = hash & key_mask;; i = (i + 1) & key_mask) {
+        const KeyEntry& e = keys[i];
+        if (e.hash == hash && e.head == head && e.len == key.size() && e.parent == node &&
+            (key.size() <= 8 || same_key(e.child, key))) {
+          return e.child;
+        }
+        if (e.hash == 0) return kNone;
+      }
+    }
+    [[gnu::noinline]] bool same_key(uint32_t node, std::string_view key) const {
+      return nodes[node].key == key;
+    }
+
+    // `p` is at '{'.
+    const char* object(const char* p, uint32_t node, Span trail, size_t depth_left) {
+      uint64_t instance = ++sc.objects;
+      p = scan::skip_ws(p + 1, end);
+      if (p < end && *p == '}') return p + 1;
+      for (;;) {
+        if (p == end || *p != '"') return nullptr;
+        bool escaped = false;
+        const char* key_end = scan::string_end(p + 1, end, escaped);
+        if (!key_end) return nullptr;
+        std::string_view key(p + 1, static_cast<size_t>(key_end - p - 1));
+        if (escaped) {
+          if (sc.key_buffer.size() < key.size()) sc.key_buffer.resize(key.size());
+          ptrdiff_t n = scan::unescape(key, sc.key_buffer.data());
+          if (n < 0) return nullptr;
+          key = std::string_view(sc.key_buffer.data(), static_cast<size_t>(n));
+        }
+        uint32_t c = child(node, key);
+        p = scan::skip_ws(key_end + 1, end);
+        if (p == end || *p != ':') return nullptr;
+        p = scan::skip_ws(p + 1, end);
+        if (p == end) return nullptr;
+        if (c == kNone || seen[c] == instance) {  // duplicate keys: the first counts
+          if (*p == '"') {
+            const char* open = p + 1;
+            escaped = false;
+            p = scan::string_end(open, end, escaped);
+            if (p && escaped &&
+                !scan::escapes_valid(std::string_view(open, static_cast<size_t>(p - open)))) {
+              return nullptr;
+            }
+            if (p) ++p;
+          } else {
+            p = scan::skip_value(p, end, depth_left);
+          }
+        } else {
+          seen[c] = instance;
+          p = value(p, c, trail, sc.pending.size(), depth_left);
+        }
+        if (!p) return nullptr;
+        p = scan::skip_ws(p, end);
+        if (p == end) return nullptr;
+        if (*p == '}') return p + 1;
+        if (*p != ',') return nullptr;
+        p = scan::skip_ws(p + 1, end);
+      }
+    }
+
+    // `p` is at a value (not at the end, no whitespace before it).
+    const char* value(const char* p, uint32_t node, Span trail, size_t pending_base,
+                      size_t depth_left) {
+      const FieldNode& n = nodes[node];
+      LeafValue leaf;
+      switch (*p) {
+        case '{':
+          if (n.children == 0 || depth_left == 0) return scan::skip_value(p, end, depth_left);
+          // Entering an object inside lists binds those list elements.
+          return object(p, node, m.bind(trail, pending_base, sc), depth_left - 1);
+        case '[': {
+          if (depth_left == 0) return nullptr;
+          uint32_t id = ++sc.arrays;
+          uint32_t index = 0;
+          p = scan::skip_ws(p + 1, end);
+          if (p < end && *p == ']') return p + 1;
+          for (;;) {
+            if (p == end) return nullptr;
+            sc.pending.push_back(Binding{id, index++});
+            p = value(p, node, trail, pending_base, depth_left - 1);
+            sc.pending.pop_back();
+            if (!p) return nullptr;
+            p = scan::skip_ws(p, end);
+            if (p == end) return nullptr;
+            if (*p == ']') return p + 1;
+            if (*p != ',') return nullptr;
+            p = scan::skip_ws(p + 1, end);
+          }
+        }
+        case '"': {
+          bool escaped = false;
+          const char* close = scan::string_end(p + 1, end, escaped);
+          if (!close) return nullptr;
+          if (n.targets == 0) {
+            bool valid = !escaped || scan::escapes_valid(std::string_view(
+                                         p + 1, static_cast<size_t>(close - p - 1)));
+            return valid ? close + 1 : nullptr;
+          }
+          std::string_view raw(p + 1, static_cast<size_t>(close - p - 1));
+          leaf.type = LeafValue::Type::string;
+          leaf.str = raw;
+          if (escaped) {
+            char* out = sc.strings.data() + sc.strings_used;
+            ptrdiff_t len = scan::unescape(raw, out);
+            if (len < 0) return nullptr;
+            sc.strings_used += static_cast<size_t>(len);
+            leaf.str = std::string_view(out, static_cast<size_t>(len));
+          }
+          p = close + 1;
+          break;
+        }
+        case 't':
+          p = scan::literal(p, end, "true");
+          leaf.type = LeafValue::Type::boolean_true;
+          break;
+        case 'f':
+          p = scan::literal(p, end, "false");
+          leaf.type = LeafValue::Type::boolean_false;
+          break;
+        case 'n':
+          p = scan::literal(p, end, "null");
+          leaf.type = LeafValue::Type::null;
+          break;
+        default:
+          p = scan::number(p, end, leaf.num);
+          leaf.type = LeafValue::Type::number;
+          break;
+      }
+      if (p && n.targets > 0) m.add_leaf(leaf, node, trail, sc);
+      return p;
+    }
+  };
 
   // The trail of list elements a value inside an object is bound to (see extract_value).
   Span bind(Span trail, size_t pending_base, Scratch& sc) const {
@@ -644,86 +895,9 @@ struct Matcher::Impl {
     l.value.type = leaf.type;
     l.value.str = leaf.str;
     l.value.num = leaf.num;
-    l.hash = 0;
     l.trail = trail;
     l.next = sc.head[node];
     sc.head[node] = idx;
-  }
-
-  // On-Demand counterparts of extract_object / extract_value; false when the event cannot
-  // be read this way. A value not asked for is skipped when the walk moves past it.
-  bool od_object(simdjson::ondemand::object obj, uint32_t node, Span trail, Scratch& sc) const {
-    uint64_t instance = ++sc.objects;
-    for (auto result : obj) {
-      simdjson::ondemand::field field;
-      std::string_view key;
-      if (std::move(result).get(field) || field.unescaped_key().get(key)) return false;
-      uint32_t child = find_child(node, key);
-      if (child == kNone) continue;
-      if (sc.seen[child] == instance) continue;  // a duplicate key: the first one counts
-      sc.seen[child] = instance;
-      if (!od_value(field.value(), child, trail, sc.pending.size(), sc)) return false;
-    }
-    return true;
-  }
-
-  bool od_value(simdjson::ondemand::value v, uint32_t node, Span trail, size_t pending_base,
-                Scratch& sc) const {
-    using simdjson::ondemand::json_type;
-    const FieldNode& n = nodes[node];
-    json_type type;
-    if (v.type().get(type)) return false;
-    LeafValue leaf;
-    switch (type) {
-      case json_type::object: {
-        if (n.children.empty()) return true;
-        simdjson::ondemand::object obj;
-        if (v.get_object().get(obj)) return false;
-        return od_object(obj, node, bind(trail, pending_base, sc), sc);
-      }
-      case json_type::array: {
-        simdjson::ondemand::array arr;
-        if (v.get_array().get(arr)) return false;
-        uint32_t id = ++sc.arrays;
-        uint32_t index = 0;
-        for (auto result : arr) {
-          simdjson::ondemand::value e;
-          if (std::move(result).get(e)) return false;
-          sc.pending.push_back(Binding{id, index++});
-          bool ok = od_value(e, node, trail, pending_base, sc);
-          sc.pending.pop_back();
-          if (!ok) return false;
-        }
-        return true;
-      }
-      case json_type::string:
-        if (n.targets == 0) return true;
-        leaf.type = LeafValue::Type::string;
-        if (v.get_string().get(leaf.str)) return false;
-        break;
-      case json_type::number: {
-        if (n.targets == 0) return true;
-        simdjson::ondemand::number num;
-        if (v.get_number().get(num)) return false;
-        leaf.type = LeafValue::Type::number;
-        leaf.num = num.as_double();
-        break;
-      }
-      case json_type::boolean: {
-        if (n.targets == 0) return true;
-        bool b = false;
-        if (v.get_bool().get(b)) return false;
-        leaf.type = b ? LeafValue::Type::boolean_true : LeafValue::Type::boolean_false;
-        break;
-      }
-      case json_type::null:
-        if (n.targets == 0) return true;
-        if (!v.is_null()) return false;
-        leaf.type = LeafValue::Type::null;
-        break;
-    }
-    add_leaf(leaf, node, trail, sc);
-    return true;
   }
 
   void extract_object(simdjson::dom::object obj, uint32_t node, Span trail, Scratch& sc) const {
@@ -745,7 +919,7 @@ struct Matcher::Impl {
     switch (v.type()) {
       case element_type::OBJECT:
         // Entering an object inside lists binds those list elements.
-        if (!n.children.empty()) {
+        if (n.children > 0) {
           extract_object(simdjson::dom::object(v), node, bind(trail, pending_base, sc), sc);
         }
         return;
@@ -792,9 +966,9 @@ struct Matcher::Impl {
   }
 
   // Evaluates `edge` on one leaf; appends the next states to sc.hits.
-  void step(const Edge& edge, Leaf& leaf, Scratch& sc) const {
-    if (leaf.hash == 0) leaf.hash = leaf_hash(leaf.value);
-    LeafForms forms(leaf.value, leaf.hash);
+  void step(const Edge& edge, uint32_t l, Scratch& sc) const {
+    LeafForms& forms = sc.forms[l];
+    const LeafValue& value = forms.value();
     sc.hits.clear();
     if (edge.big) {
       edge.big->index.lookup(forms, sc.negatives, [&](uint32_t next) { sc.hits.push_back(next); });
@@ -808,13 +982,13 @@ struct Matcher::Impl {
       if (slot.refs == 0) return;
       switch (slot.test) {
         case SlotTest::string:
-          if (leaf.value.type == LeafValue::Type::string && slot.key == leaf.hash &&
-              *static_cast<const std::string*>(slot.ptr) == leaf.value.str) {
+          if (value.type == LeafValue::Type::string && slot.key == forms.hash() &&
+              *static_cast<const std::string*>(slot.ptr) == value.str) {
             sc.hits.push_back(slot.next);
           }
           return;
         case SlotTest::number:
-          if (leaf.value.type == LeafValue::Type::number && slot.key == number_key(leaf.value.num)) {
+          if (value.type == LeafValue::Type::number && slot.key == number_key(value.num)) {
             sc.hits.push_back(slot.next);
           }
           return;
@@ -841,9 +1015,8 @@ struct Matcher::Impl {
       if (!edge.big) continue;
       uint32_t l = sc.head[edge.field];
       if (l == kNone) continue;
-      Leaf& leaf = sc.leaves[l];
-      if (leaf.hash == 0) leaf.hash = leaf_hash(leaf.value);
-      edge.big->index.prefetch(leaf.value.type, leaf.hash);
+      LeafForms& forms = sc.forms[l];
+      edge.big->index.prefetch(forms.value().type, forms.hash());
     }
   }
 
@@ -875,11 +1048,13 @@ struct Matcher::Impl {
 
   static Span merge(Scratch& sc, Span constraint, Span trail) {
     Span out{static_cast<uint32_t>(sc.constraints.size()), 0};
-    for (uint32_t j = 0; j < constraint.len; ++j) sc.constraints.push_back(sc.constraints[constraint.off + j]);
+    for (uint32_t j = 0; j < constraint.len; ++j)
+      sc.constraints.push_back(sc.constraints[constraint.off + j]);
     for (uint32_t i = 0; i < trail.len; ++i) {
       const Binding& b = sc.trails[trail.off + i];
       bool have = false;
-      for (uint32_t j = 0; j < constraint.len; ++j) have |= sc.constraints[constraint.off + j].array == b.array;
+      for (uint32_t j = 0; j < constraint.len; ++j)
+        have |= sc.constraints[constraint.off + j].array == b.array;
       if (!have) sc.constraints.push_back(b);
     }
     out.len = static_cast<uint32_t>(sc.constraints.size()) - out.off;
@@ -920,13 +1095,14 @@ struct Matcher::Impl {
         sc.collected.clear();
         for (; l != kNone; l = sc.leaves[l].next) {
           Leaf& leaf = sc.leaves[l];
-          if (leaf.trail.len > 0 && cand.constraint.len > 0 && !compatible(sc, cand.constraint, leaf.trail)) {
+          if (leaf.trail.len > 0 && cand.constraint.len > 0 &&
+              !compatible(sc, cand.constraint, leaf.trail)) {
             continue;
           }
-          step(edge, leaf, sc);
+          step(edge, l, sc);
           if (sc.hits.empty()) continue;
           if (leaf.trail.len == 0 && cand.constraint.len == 0) {
-            sc.collected.insert(sc.collected.end(), sc.hits.begin(), sc.hits.end());
+            sc.collected.append(sc.hits.begin(), sc.hits.end());
             continue;
           }
           Span merged = merge(sc, cand.constraint, leaf.trail);
@@ -938,7 +1114,8 @@ struct Matcher::Impl {
         }
         if (several && sc.collected.size() > 1) {
           std::sort(sc.collected.begin(), sc.collected.end());
-          sc.collected.erase(std::unique(sc.collected.begin(), sc.collected.end()), sc.collected.end());
+          sc.collected.erase(std::unique(sc.collected.begin(), sc.collected.end()),
+                             sc.collected.end());
         }
         for (uint32_t n : sc.collected) {
           prefetch_state(n);
@@ -982,7 +1159,7 @@ struct Matcher::Impl {
         if (edge.live == 0) continue;
         for (; l != kNone; l = sc.leaves[l].next) {
           Leaf& leaf = sc.leaves[l];
-          step(edge, leaf, sc);
+          step(edge, l, sc);
           bool dirty = cand.dirty || leaf.trail.len > 0;
           for (uint32_t n : sc.hits) push(n, dirty);
         }
@@ -993,7 +1170,9 @@ struct Matcher::Impl {
     sc.verify.erase(std::unique(sc.verify.begin(), sc.verify.end()), sc.verify.end());
     size_t confirmed_from = out.size();
     for (uint64_t rule_id : sc.verify) {
-      if (std::binary_search(out.begin(), out.begin() + static_cast<ptrdiff_t>(confirmed_from), rule_id)) continue;
+      if (std::binary_search(out.begin(), out.begin() + static_cast<ptrdiff_t>(confirmed_from),
+                             rule_id))
+        continue;
       if (any_branch_matches(branches_of(rule_id), event_json)) out.push_back(rule_id);
     }
   }
@@ -1007,7 +1186,8 @@ struct Matcher::Impl {
       Branch b;
       for (const Step& st : steps) {
         Condition c;
-        for (uint32_t n = st.field; n != kRootNode; n = nodes[n].parent) c.path.push_back(nodes[n].key);
+        for (uint32_t n = st.field; n != kRootNode; n = nodes[n].parent)
+          c.path.push_back(nodes[n].key);
         std::reverse(c.path.begin(), c.path.end());
         if (st.set == kAbsent) {
           Alternative a;
@@ -1040,6 +1220,8 @@ struct Matcher::Impl {
     sc.pending.clear();
     bool parsed = extract(event_json, sc);
     if (parsed) {
+      if (sc.forms.size() < sc.leaves.size()) sc.forms.resize(sc.leaves.size());
+      for (size_t i = 0; i < sc.leaves.size(); ++i) sc.forms[i].reset(sc.leaves[i].value);
       sc.next_epoch();
       if (!walk_exact(sc, out)) {
         out.clear();

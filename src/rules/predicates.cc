@@ -26,7 +26,7 @@ char32_t fold_code_point(char32_t c) {
   if (c >= 0x14A && c <= 0x177) return even_up(c);
   if (c == 0x178) return 0xFF;
   if (c >= 0x179 && c <= 0x17E) return odd_up(c);
-  if (c == 0x386) return 0x3AC;                   // Greek capitals with tonos
+  if (c == 0x386) return 0x3AC;  // Greek capitals with tonos
   if (c >= 0x388 && c <= 0x38A) return c + 0x25;
   if (c == 0x38C) return 0x3CC;
   if (c == 0x38E || c == 0x38F) return c + 0x3F;
@@ -63,7 +63,9 @@ void append_utf8(char32_t c, std::string& out) {
   }
 }
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool starts_with(std::string_view s, std::string_view p) {
+  return s.substr(0, p.size()) == p;
+}
 bool ends_with(std::string_view s, std::string_view p) {
   return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
 }
@@ -77,11 +79,18 @@ void append_len_prefixed(std::string& out, std::string_view s) {
 }  // namespace
 
 void fold_case(std::string_view text, std::string& out) {
-  out.clear();
-  out.reserve(text.size());
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
   size_t n = text.size();
-  for (size_t i = 0; i < n;) {
+  // ASCII text (the common case) folds byte by byte in place.
+  out.resize(n);
+  size_t i = 0;
+  for (; i < n && s[i] < 0x80; ++i) {
+    unsigned char b = s[i];
+    out[i] = static_cast<char>((b >= 'A' && b <= 'Z') ? b + 32 : b);
+  }
+  if (i == n) return;
+  out.resize(i);
+  for (; i < n;) {
     unsigned char b = s[i];
     if (b < 0x80) {
       out.push_back(static_cast<char>((b >= 'A' && b <= 'Z') ? b + 32 : b));
@@ -189,7 +198,9 @@ IpAddress mask_ip(const IpAddress& ip, unsigned bits) {
   return out;
 }
 
-bool CidrBlock::contains(const IpAddress& ip) const { return mask_ip(ip, bits) == base; }
+bool CidrBlock::contains(const IpAddress& ip) const {
+  return mask_ip(ip, bits) == base;
+}
 
 std::optional<CidrBlock> parse_cidr(std::string_view text, std::string& error) {
   size_t slash = text.find('/');
@@ -240,13 +251,27 @@ std::string quote_json(std::string_view s) {
   for (char ch : s) {
     auto c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         if (c < 0x20) {
           static const char* hex = "0123456789abcdef";
@@ -265,17 +290,46 @@ std::string quote_json(std::string_view s) {
 std::string Atom::key() const {
   std::string k;
   switch (kind) {
-    case AtomKind::string_eq: k = "s"; append_len_prefixed(k, text); break;
-    case AtomKind::number_eq: k = "n" + std::to_string(number_key(number)); break;
-    case AtomKind::true_eq: k = "T"; break;
-    case AtomKind::false_eq: k = "F"; break;
-    case AtomKind::null_eq: k = "Z"; break;
-    case AtomKind::equals_ic: k = "i"; append_len_prefixed(k, text); break;
-    case AtomKind::prefix: k = "p"; append_len_prefixed(k, text); break;
-    case AtomKind::prefix_ic: k = "P"; append_len_prefixed(k, text); break;
-    case AtomKind::suffix: k = "x"; append_len_prefixed(k, text); break;
-    case AtomKind::suffix_ic: k = "X"; append_len_prefixed(k, text); break;
-    case AtomKind::wildcard: k = "w"; append_len_prefixed(k, text); break;
+    case AtomKind::string_eq:
+      k = "s";
+      append_len_prefixed(k, text);
+      break;
+    case AtomKind::number_eq:
+      k = "n" + std::to_string(number_key(number));
+      break;
+    case AtomKind::true_eq:
+      k = "T";
+      break;
+    case AtomKind::false_eq:
+      k = "F";
+      break;
+    case AtomKind::null_eq:
+      k = "Z";
+      break;
+    case AtomKind::equals_ic:
+      k = "i";
+      append_len_prefixed(k, text);
+      break;
+    case AtomKind::prefix:
+      k = "p";
+      append_len_prefixed(k, text);
+      break;
+    case AtomKind::prefix_ic:
+      k = "P";
+      append_len_prefixed(k, text);
+      break;
+    case AtomKind::suffix:
+      k = "x";
+      append_len_prefixed(k, text);
+      break;
+    case AtomKind::suffix_ic:
+      k = "X";
+      append_len_prefixed(k, text);
+      break;
+    case AtomKind::wildcard:
+      k = "w";
+      append_len_prefixed(k, text);
+      break;
     case AtomKind::range:
       k = "r" + std::string(range.lo_incl ? "[" : "(") + std::to_string(number_key(range.lo)) +
           "," + std::to_string(number_key(range.hi)) + (range.hi_incl ? "]" : ")");
@@ -285,24 +339,37 @@ std::string Atom::key() const {
       for (uint8_t b : cidr.base) k += std::to_string(b) + ".";
       k += "/" + std::to_string(cidr.bits);
       break;
-    case AtomKind::exists: k = "e"; break;
+    case AtomKind::exists:
+      k = "e";
+      break;
   }
   return k;
 }
 
 std::string Atom::describe() const {
   switch (kind) {
-    case AtomKind::string_eq: return quote_json(text);
-    case AtomKind::number_eq: return format_number(number);
-    case AtomKind::true_eq: return "true";
-    case AtomKind::false_eq: return "false";
-    case AtomKind::null_eq: return "null";
-    case AtomKind::equals_ic: return "equals-ignore-case " + quote_json(text);
-    case AtomKind::prefix: return "prefix " + quote_json(text);
-    case AtomKind::prefix_ic: return "prefix (ignoring case) " + quote_json(text);
-    case AtomKind::suffix: return "suffix " + quote_json(text);
-    case AtomKind::suffix_ic: return "suffix (ignoring case) " + quote_json(text);
-    case AtomKind::wildcard: return "wildcard " + quote_json(text);
+    case AtomKind::string_eq:
+      return quote_json(text);
+    case AtomKind::number_eq:
+      return format_number(number);
+    case AtomKind::true_eq:
+      return "true";
+    case AtomKind::false_eq:
+      return "false";
+    case AtomKind::null_eq:
+      return "null";
+    case AtomKind::equals_ic:
+      return "equals-ignore-case " + quote_json(text);
+    case AtomKind::prefix:
+      return "prefix " + quote_json(text);
+    case AtomKind::prefix_ic:
+      return "prefix (ignoring case) " + quote_json(text);
+    case AtomKind::suffix:
+      return "suffix " + quote_json(text);
+    case AtomKind::suffix_ic:
+      return "suffix (ignoring case) " + quote_json(text);
+    case AtomKind::wildcard:
+      return "wildcard " + quote_json(text);
     case AtomKind::range: {
       std::string s = "numeric";
       bool lo = !std::isinf(range.lo), hi = !std::isinf(range.hi);
@@ -315,8 +382,9 @@ std::string Atom::describe() const {
       return s;
     }
     case AtomKind::cidr: {
-      bool v4 = cidr.bits >= 96 && cidr.base[10] == 0xFF && cidr.base[11] == 0xFF &&
-                std::all_of(cidr.base.begin(), cidr.base.begin() + 10, [](uint8_t b) { return b == 0; });
+      bool v4 =
+          cidr.bits >= 96 && cidr.base[10] == 0xFF && cidr.base[11] == 0xFF &&
+          std::all_of(cidr.base.begin(), cidr.base.begin() + 10, [](uint8_t b) { return b == 0; });
       char buf[INET6_ADDRSTRLEN];
       if (v4) {
         inet_ntop(AF_INET, cidr.base.data() + 12, buf, sizeof buf);
@@ -325,7 +393,8 @@ std::string Atom::describe() const {
       inet_ntop(AF_INET6, cidr.base.data(), buf, sizeof buf);
       return "cidr " + std::string(buf) + "/" + std::to_string(cidr.bits);
     }
-    case AtomKind::exists: return "exists";
+    case AtomKind::exists:
+      return "exists";
   }
   return "?";
 }
@@ -341,11 +410,6 @@ uint64_t leaf_hash(const LeafValue& v) {
   return 0;
 }
 
-uint64_t LeafForms::hash() {
-  if (hash_ == 0) hash_ = leaf_hash(v_);
-  return hash_;
-}
-
 uint64_t LeafForms::folded_hash() {
   if (folded_hash_ == 0) folded_hash_ = hash_bytes(folded());
   return folded_hash_;
@@ -353,7 +417,7 @@ uint64_t LeafForms::folded_hash() {
 
 const std::string& LeafForms::folded() {
   if (!have_folded_) {
-    fold_case(v_.str, folded_);
+    fold_case(v_->str, folded_);
     have_folded_ = true;
   }
   return folded_;
@@ -361,7 +425,7 @@ const std::string& LeafForms::folded() {
 
 const std::optional<IpAddress>& LeafForms::ip() {
   if (!have_ip_) {
-    ip_ = parse_ip(v_.str);
+    ip_ = parse_ip(v_->str);
     have_ip_ = true;
   }
   return ip_;
@@ -371,25 +435,37 @@ bool atom_holds(const Atom& a, LeafForms& leaf) {
   const LeafValue& v = leaf.value();
   bool is_string = v.type == LeafValue::Type::string;
   switch (a.kind) {
-    case AtomKind::string_eq: return is_string && v.str == a.text;
+    case AtomKind::string_eq:
+      return is_string && v.str == a.text;
     case AtomKind::number_eq:
       return v.type == LeafValue::Type::number && number_key(v.num) == number_key(a.number);
-    case AtomKind::true_eq: return v.type == LeafValue::Type::boolean_true;
-    case AtomKind::false_eq: return v.type == LeafValue::Type::boolean_false;
-    case AtomKind::null_eq: return v.type == LeafValue::Type::null;
-    case AtomKind::equals_ic: return is_string && leaf.folded() == a.text;
-    case AtomKind::prefix: return is_string && starts_with(v.str, a.text);
-    case AtomKind::prefix_ic: return is_string && starts_with(leaf.folded(), a.text);
-    case AtomKind::suffix: return is_string && ends_with(v.str, a.text);
-    case AtomKind::suffix_ic: return is_string && ends_with(leaf.folded(), a.text);
-    case AtomKind::wildcard: return is_string && a.glob.matches(v.str);
-    case AtomKind::range: return v.type == LeafValue::Type::number && a.range.contains(v.num);
+    case AtomKind::true_eq:
+      return v.type == LeafValue::Type::boolean_true;
+    case AtomKind::false_eq:
+      return v.type == LeafValue::Type::boolean_false;
+    case AtomKind::null_eq:
+      return v.type == LeafValue::Type::null;
+    case AtomKind::equals_ic:
+      return is_string && leaf.folded() == a.text;
+    case AtomKind::prefix:
+      return is_string && starts_with(v.str, a.text);
+    case AtomKind::prefix_ic:
+      return is_string && starts_with(leaf.folded(), a.text);
+    case AtomKind::suffix:
+      return is_string && ends_with(v.str, a.text);
+    case AtomKind::suffix_ic:
+      return is_string && ends_with(leaf.folded(), a.text);
+    case AtomKind::wildcard:
+      return is_string && a.glob.matches(v.str);
+    case AtomKind::range:
+      return v.type == LeafValue::Type::number && a.range.contains(v.num);
     case AtomKind::cidr: {
       if (!is_string) return false;
       const auto& ip = leaf.ip();
       return ip && a.cidr.contains(*ip);
     }
-    case AtomKind::exists: return true;
+    case AtomKind::exists:
+      return true;
   }
   return false;
 }

@@ -50,8 +50,8 @@ using IpAddress = std::array<uint8_t, 16>;
 std::optional<IpAddress> parse_ip(std::string_view text);
 
 struct CidrBlock {
-  IpAddress base{};   // host bits zeroed
-  uint8_t bits = 0;   // prefix length in the IPv6 space (IPv4 /n is stored as /96+n)
+  IpAddress base{};  // host bits zeroed
+  uint8_t bits = 0;  // prefix length in the IPv6 space (IPv4 /n is stored as /96+n)
   bool contains(const IpAddress& ip) const;
 };
 // Parses "10.0.0.0/24" or "2001:db8::/32". Host bits set in the address are ignored.
@@ -77,20 +77,20 @@ uint64_t number_key(double v);
 
 // One positive test on one leaf value.
 enum class AtomKind : uint8_t {
-  string_eq,    // text
-  number_eq,    // number
+  string_eq,  // text
+  number_eq,  // number
   true_eq,
   false_eq,
   null_eq,
-  equals_ic,    // text, case-folded
-  prefix,       // text
-  prefix_ic,    // text, case-folded
-  suffix,       // text
-  suffix_ic,    // text, case-folded
-  wildcard,     // text (the source) and glob
-  range,        // range
-  cidr,         // cidr
-  exists,       // any leaf value
+  equals_ic,  // text, case-folded
+  prefix,     // text
+  prefix_ic,  // text, case-folded
+  suffix,     // text
+  suffix_ic,  // text, case-folded
+  wildcard,   // text (the source) and glob
+  range,      // range
+  cidr,       // cidr
+  exists,     // any leaf value
 };
 
 struct Atom {
@@ -114,26 +114,37 @@ struct NumberBytes {
   std::string_view view() const { return {bytes, 8}; }
 };
 
-// Lazily computed forms of one leaf value that several atoms may need.
+// hash_bytes of the value's string, or of its NumberBytes; 0 for other types.
+uint64_t leaf_hash(const LeafValue& v);
+
+// Lazily computed forms of one leaf value that several atoms may need. A LeafForms may be
+// reset() to another value and reused, keeping its buffers.
 class LeafForms {
  public:
+  LeafForms() = default;
   // `hash`, when not 0, is hash_bytes of the string, or of NumberBytes for a number.
-  explicit LeafForms(const LeafValue& v, uint64_t hash = 0) : v_(v), hash_(hash) {}
-  const LeafValue& value() const { return v_; }
-  uint64_t hash();                             // strings and numbers
-  const std::string& folded();                 // only for strings
-  uint64_t folded_hash();                      // only for strings
-  const std::optional<IpAddress>& ip();        // only for strings
+  explicit LeafForms(const LeafValue& v, uint64_t hash = 0) : v_(&v), hash_(hash) {}
+  // `v` must stay live while this is in use.
+  void reset(const LeafValue& v) {
+    v_ = &v;
+    hash_ = folded_hash_ = 0;
+    have_folded_ = have_ip_ = false;
+  }
+  const LeafValue& value() const { return *v_; }
+  uint64_t hash() {  // strings and numbers
+    if (hash_ == 0) hash_ = leaf_hash(*v_);
+    return hash_;
+  }
+  const std::string& folded();           // only for strings
+  uint64_t folded_hash();                // only for strings
+  const std::optional<IpAddress>& ip();  // only for strings
  private:
-  const LeafValue& v_;
+  const LeafValue* v_ = nullptr;
   uint64_t hash_ = 0, folded_hash_ = 0;
   bool have_folded_ = false, have_ip_ = false;
   std::string folded_;
   std::optional<IpAddress> ip_;
 };
-
-// hash_bytes of the value's string, or of its NumberBytes; 0 for other types.
-uint64_t leaf_hash(const LeafValue& v);
 
 bool atom_holds(const Atom& atom, LeafForms& leaf);
 
