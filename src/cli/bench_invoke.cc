@@ -35,7 +35,7 @@ namespace {
 
 struct Options {
   int cold = 30;        // cold starts measured per runtime
-  int requests = 5000;  // warm requests per target
+  int requests = 20000;  // warm requests per target
   int connections = 4;  // keep-alive client connections (all on one thread)
   std::string sls_dir;  // a directory with serverless@3 + serverless-offline installed
   bool as_json = false;
@@ -344,7 +344,7 @@ BenchInvoke add_bench_invoke(CLI::App* bench) {
       "Function cold starts and warm sync invokes (node, python) beside a bare node "
       "http server and, with --sls-dir, serverless-offline");
   sub->add_option("--cold", o->cold, "cold starts per runtime (default 30)");
-  sub->add_option("--requests", o->requests, "warm requests per target (default 5000)");
+  sub->add_option("--requests", o->requests, "warm requests per target (default 20000)");
   sub->add_option("--connections", o->connections, "keep-alive connections (default 4)");
   sub->add_option("--sls-dir", o->sls_dir,
                   "directory whose node_modules has serverless@3 and serverless-offline");
