@@ -149,7 +149,9 @@ int run(int argc, char** argv) {
   serve_cmd->add_option("--fsync", fsync, "durability: always | interval:MS | never");
   serve_cmd->add_option("--max-event-bytes", opts.max_event_bytes, "largest event accepted");
   serve_cmd->add_option("--max-request-bytes", opts.max_request_bytes, "largest request accepted");
-  serve_cmd->add_option("--threads", opts.threads, "io threads (0: one per core)");
+  serve_cmd->add_option("--threads", opts.threads,
+                        "io threads, each serving its own connections and function instances "
+                        "(0: one per core)");
   serve_cmd->add_option("--function-user", opts.functions.user,
                         "run functions as this user when root (default nobody)");
   serve_cmd->add_option("--node", opts.functions.node,
