@@ -12,7 +12,6 @@
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <filesystem>

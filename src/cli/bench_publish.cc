@@ -19,9 +19,6 @@
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
-#include <atomic>
-#include <cctype>
-#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstring>
