@@ -65,25 +65,22 @@ void Pool::pump(PoolActions& out) {
     int& streak = remote_streak_[w.home];
     streak = best_home ? 0 : streak + 1;
     if (streak >= kAffinityStreak && !draining_ && !has_instance_on(w.home) &&
-        count(State::starting) + count(State::idle) + count(State::busy) <
-            static_cast<size_t>(limits_.max_concurrency)) {
+        below_max_concurrency()) {
       streak = 0;
       start(w.home, out);
     }
   }
   if (draining_) return;
   // Start instances for jobs that no starting instance will serve, then for min_instances.
-  auto live = [&] { return count(State::starting) + count(State::idle) + count(State::busy); };
   // On the io thread of the newest waiting job: the one that asked for more.
   auto& newest = waiting_sync_.empty() ? waiting_async_ : waiting_sync_;
   size_t waiting = waiting_sync_.size() + waiting_async_.size();
-  while (waiting > count(State::starting, true) &&
-         live() < static_cast<size_t>(limits_.max_concurrency)) {
+  while (waiting > count(State::starting, true) && below_max_concurrency()) {
     start(newest.back().home, out);
   }
   while (count(State::starting, true) + count(State::idle, true) + count(State::busy, true) <
              static_cast<size_t>(limits_.min_instances) &&
-         live() < static_cast<size_t>(limits_.max_concurrency)) {
+         below_max_concurrency()) {
     start(kAnyHome, out);
   }
 }
@@ -96,6 +93,11 @@ void Pool::start(unsigned home, PoolActions& out) {
   PoolAction a{PoolAction::Kind::start, id, 0, version_};
   a.home = home;
   out.push_back(a);
+}
+
+bool Pool::below_max_concurrency() const {
+  return count(State::starting) + count(State::idle) + count(State::busy) <
+         static_cast<size_t>(limits_.max_concurrency);
 }
 
 bool Pool::has_instance_on(unsigned home) const {

@@ -121,6 +121,7 @@ class Pool {
   void pump(PoolActions& out);
   void start(unsigned home, PoolActions& out);
   bool has_instance_on(unsigned home) const;
+  bool below_max_concurrency() const;  // counting every live instance, of any version
   void become_idle(InstanceId id, Slot& s, PoolActions& out);
   size_t count(State st, bool current_only = false) const;
 
