@@ -192,6 +192,36 @@ function runHandler(handler, event, ctx) {
   });
 }
 
+// _X_AMZN_TRACE_ID changes with every invocation. Assigning it to process.env would call
+// setenv(3), and glibc keeps every value it is given for good (about 150 bytes an invocation),
+// so a busy instance would grow until its memory limit stopped it. process.env is therefore a
+// view of the environment that holds this one variable itself; everything else passes through.
+// Child processes get it (child_process copies process.env); native getenv() does not see it.
+const TRACE_KEY = '_X_AMZN_TRACE_ID';
+let traceId;
+function traceIdInProcessEnv() {
+  const env = process.env;
+  delete env[TRACE_KEY];
+  process.env = new Proxy(env, {
+    get: (t, k) => (k === TRACE_KEY ? traceId : t[k]),
+    set: (t, k, v) => {
+      if (k === TRACE_KEY) traceId = String(v); else t[k] = v;
+      return true;
+    },
+    has: (t, k) => (k === TRACE_KEY ? traceId !== undefined : k in t),
+    deleteProperty: (t, k) => {
+      if (k === TRACE_KEY) traceId = undefined; else delete t[k];
+      return true;
+    },
+    ownKeys: (t) => (traceId === undefined ? Reflect.ownKeys(t) : [...Reflect.ownKeys(t), TRACE_KEY]),
+    getOwnPropertyDescriptor: (t, k) => {
+      if (k !== TRACE_KEY) return Reflect.getOwnPropertyDescriptor(t, k);
+      return traceId === undefined ? undefined : { value: traceId, writable: true, enumerable: true, configurable: true };
+    },
+  });
+}
+traceIdInProcessEnv();
+
 let current = null;  // the request id being handled
 let handler = null;
 const chan = new Channel(3, (f) => { runJob(f).catch((e) => fatal(e, 'Runtime.Error')); });
@@ -204,7 +234,6 @@ function initFailed(e) {
 async function runJob(f) {
   const job = { id: f[0], deadline: Number(f[1]) || Date.now() + 3000, arn: f[2], clientContext: f[4] };
   current = job.id;
-  process.env._X_AMZN_TRACE_ID = f[3];
   let lateInitMs = '';
   if (f[5].length) {
     const t0 = process.hrtime.bigint();
@@ -221,6 +250,7 @@ async function runJob(f) {
     }
     lateInitMs = (Number(process.hrtime.bigint() - t0) / 1e6).toFixed(3);
   }
+  traceId = f[3];
   let type, body, event;
   try {
     event = f[6].length ? JSON.parse(f[6]) : {};

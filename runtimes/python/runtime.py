@@ -177,7 +177,21 @@ def _init_failed(exc):
     os._exit(1)
 
 
+_TRACE_KEY = "_X_AMZN_TRACE_ID"
+
+
+def _set_trace_id(value):
+    # The trace id changes with every invocation. os.environ[...] = v would call setenv(3),
+    # and glibc keeps every value it is given for good (about 150 bytes an invocation), so a
+    # busy instance would grow until its memory limit stopped it. The variable lives in
+    # os.environ alone, which is what handlers and the AWS SDKs read; the C environment, which
+    # subprocesses started without env= inherit, does not carry it.
+    env = os.environ
+    env._data[env.encodekey(_TRACE_KEY)] = env.encodevalue(value)
+
+
 def main():
+    os.environ.pop(_TRACE_KEY, None)
     handler = None
     if not os.environ.get("EDDY_PRESTARTED"):
         try:
@@ -191,7 +205,6 @@ def main():
             continue
         # request id, deadline, ARN, trace id, client context, init document, payload
         request_id = f[0].decode()
-        os.environ["_X_AMZN_TRACE_ID"] = f[3].decode()
         late_init = ""
         if f[5]:
             t0 = time.perf_counter()
@@ -204,6 +217,7 @@ def main():
             except Exception as e:
                 _init_failed(e)
             late_init = "%.3f" % ((time.perf_counter() - t0) * 1000)
+        _set_trace_id(f[3].decode())
         deadline = int(f[1] or 0) or int(time.time() * 1000 + 3000)
         try:
             event = json.loads(f[6]) if f[6] else {}

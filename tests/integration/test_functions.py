@@ -107,10 +107,12 @@ CONTEXT_ECHO = {
           return { size: event.data.length, data: event.data, id: context.awsRequestId,
                    fn: context.functionName, mem: String(context.memoryLimitInMB),
                    arn: context.invokedFunctionArn, remaining: context.getRemainingTimeInMillis(),
-                   custom: context.clientContext ? context.clientContext.custom : null };
+                   custom: context.clientContext ? context.clientContext.custom : null,
+                   trace: process.env._X_AMZN_TRACE_ID };
         };
     """}, "index.handler"),
     "python": ({"app.py": """
+        import os
         def handler(event, context):
             if event.get("big"):
                 return {"blob": "x" * event["big"]}
@@ -119,7 +121,8 @@ CONTEXT_ECHO = {
                     "fn": context.function_name, "mem": str(context.memory_limit_in_mb),
                     "arn": context.invoked_function_arn,
                     "remaining": context.get_remaining_time_in_millis(),
-                    "custom": cc.get("custom") if isinstance(cc, dict) else None}
+                    "custom": cc.get("custom") if isinstance(cc, dict) else None,
+                    "trace": os.environ.get("_X_AMZN_TRACE_ID")}
     """}, "app.handler"),
 }
 
@@ -140,12 +143,15 @@ def test_large_payloads_and_the_context_reach_eddys_runtimes(fserver, workdir, r
     assert body["id"] == r.headers["x-amzn-RequestId"] and body["fn"] == "ctx"
     assert body["mem"] == "256" and body["arn"].endswith(":function:ctx")
     assert 0 < body["remaining"] <= 10000 and body["custom"] == {"k": "v"}
+    # The trace id is in the environment from the first invocation on, new each time.
+    assert body["trace"].startswith("Root=1-"), body["trace"]
     # A result over Lambda's 6 MB limit fails the invocation; the function keeps working.
     r = invoke(s, "ctx", {"big": 7 << 20})
     assert r.headers.get("X-Amz-Function-Error") == "Unhandled", r.text[:300]
     assert r.json()["errorType"] == "Function.ResponseSizeTooLarge"
     r = invoke(s, "ctx", {"data": "small"})
     assert r.status_code == 200 and r.json().get("data") == "small", r.text[:300]
+    assert r.json()["trace"].startswith("Root=1-") and r.json()["trace"] != body["trace"]
 
 
 def test_provided_bootstrap_speaks_the_runtime_api(fserver, workdir):
