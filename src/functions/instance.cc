@@ -50,6 +50,7 @@ namespace {
 
 constexpr size_t kMaxBodyBytes = 6u << 20;     // Lambda's sync payload limit
 constexpr size_t kMaxFrameBytes = kMaxBodyBytes + 4096;  // a result frame: payload + ids
+constexpr uint64_t kMaxDrainBytes = 64u << 20;  // past this an oversized body closes the connection
 constexpr size_t kMaxLogLineBytes = 256u << 10;
 constexpr std::string_view kPrefix = "/2018-06-01/runtime/";
 
@@ -646,6 +647,22 @@ struct Instance::Impl {
     co_return runtime_error(http::status::not_found, "NotFound", "unknown Runtime API path");
   }
 
+  // Reads and drops `length` body bytes, of which `buffer` may already hold some.
+  static asio::awaitable<bool> discard_body(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                            uint64_t length) {
+    uint64_t held = std::min<uint64_t>(length, buffer.size());
+    buffer.consume(held);
+    length -= held;
+    std::vector<char> sink(64 << 10);
+    while (length > 0) {
+      size_t want = std::min<uint64_t>(length, sink.size());
+      auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink.data(), want), kTuple);
+      if (ec) co_return false;
+      length -= n;
+    }
+    co_return true;
+  }
+
   asio::awaitable<void> session(std::shared_ptr<Instance> self, tcp::socket socket) {
     auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
     conns.remove_if([](const auto& w) { return w.expired(); });
@@ -653,15 +670,31 @@ struct Instance::Impl {
     beast::flat_buffer buffer;
     for (;;) {
       http::request_parser<http::string_body> parser;
+      parser.body_limit(boost::none);  // the header is read first; its length is checked here
+      auto [hec, hn] = co_await http::async_read_header(*stream, buffer, parser, kTuple);
+      if (hec) break;
       parser.body_limit(kMaxBodyBytes);
-      auto [ec, n] = co_await http::async_read(*stream, buffer, parser, kTuple);
-      if (ec) {
-        if (ec == http::error::body_limit) fail_too_large(self);
-        break;
+      bool keep_alive = parser.get().keep_alive();
+      Response res;
+      if (auto length = parser.content_length(); length && *length > kMaxBodyBytes) {
+        // A result over the limit fails the invocation and gets Lambda's 413. The body is
+        // read and dropped first (when not absurdly large), so that the runtime reads the
+        // answer rather than a reset and can go on asking for work on this connection.
+        fail_too_large(self);
+        keep_alive = keep_alive && *length <= kMaxDrainBytes &&
+                     co_await discard_body(*stream, buffer, *length);
+        res = runtime_error(http::status::payload_too_large, "RequestEntityTooLarge",
+                            fmt::format("Exceeded maximum allowed payload size ({} bytes).",
+                                        kMaxBodyBytes));
+      } else {
+        auto [ec, n] = co_await http::async_read(*stream, buffer, parser, kTuple);
+        if (ec) {
+          if (ec == http::error::body_limit) fail_too_large(self);  // chunked, over the limit
+          break;
+        }
+        Request req = parser.release();
+        res = co_await handle(self, req);
       }
-      Request req = parser.release();
-      bool keep_alive = req.keep_alive();
-      Response res = co_await handle(self, req);
       res.keep_alive(keep_alive);
       res.prepare_payload();
       auto [wec, wn] = co_await http::async_write(*stream, res, kTuple);

@@ -176,6 +176,36 @@ def test_provided_bootstrap_speaks_the_runtime_api(fserver, workdir):
         assert r.json() == {"echo": {"n": i}, "handler": "whatever"}
 
 
+def test_provided_runtime_posting_too_large_a_result_gets_413_and_goes_on(fserver, workdir):
+    s = fserver()
+    # One keep-alive connection throughout; each result reports how the previous POST went.
+    code = write_code(workdir, "big", {"bootstrap": """\
+        #!/usr/bin/python3
+        import http.client, json, os
+        conn = http.client.HTTPConnection(os.environ["AWS_LAMBDA_RUNTIME_API"])
+        last, connects = None, 0
+        while True:
+            if conn.sock is None:
+                connects += 1
+            conn.request("GET", "/2018-06-01/runtime/invocation/next")
+            r = conn.getresponse()
+            event, rid = json.loads(r.read()), r.getheader("Lambda-Runtime-Aws-Request-Id")
+            body = "x" * (7 << 20) if event.get("big") else json.dumps({"last": last, "connects": connects})
+            conn.request("POST", f"/2018-06-01/runtime/invocation/{rid}/response", body=body)
+            r = conn.getresponse()
+            last = [r.status, json.loads(r.read() or "null")]
+    """})
+    deploy(s, "big", "provided", code, handler="x")
+    r = invoke(s, "big", {"big": True})
+    assert r.headers.get("X-Amz-Function-Error") == "Unhandled", r.text[:300]
+    assert r.json()["errorType"] == "Function.ResponseSizeTooLarge"
+    r = invoke(s, "big", {})
+    assert r.status_code == 200, r.text[:300]
+    status, doc = r.json()["last"]
+    assert status == 413 and doc["errorType"] == "RequestEntityTooLarge", doc
+    assert r.json()["connects"] == 1, "the connection should survive the 413"
+
+
 def test_node_esm_and_callback_handlers(fserver, workdir):
     s = fserver()
     esm = write_code(workdir, "esm", {"index.mjs": """
