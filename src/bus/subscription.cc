@@ -7,7 +7,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include <algorithm>
@@ -634,7 +633,7 @@ std::string Subscription::state_json() const {
     for (auto v : redrive_mark_) m.push_back(v);
     o["redrive_mark"] = std::move(m);
   }
-  return json::serialize(o);
+  return json_text(o);
 }
 
 void Subscription::flush() {
@@ -830,7 +829,7 @@ void Subscription::deliver(Delivery d) {
         fail_all(d, Failure{"the transform's output is not JSON: " + ec.message(), 0, true, {}});
         return;
       }
-      data = json::serialize(v);
+      data = json_text(v);
       new_data = NewData{data, shaped.front().text ? kTextContentType : "application/json"};
     }
     auto ev = make_forwarded(d.items.front().payload, kMaxForwardedBytes,

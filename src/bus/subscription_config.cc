@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <boost/url/parse.hpp>
 
@@ -180,7 +179,7 @@ Result<SubscriptionConfig> SubscriptionConfig::from_json(const json::object& bod
   if (auto it = body.find("filter"); it != body.end() && !it->value().is_null()) {
     if (!it->value().is_object())
       return invalid("'filter' must be an event pattern (a JSON object)");
-    auto pattern = rules::compile_pattern(json::serialize(it->value()));
+    auto pattern = rules::compile_pattern(json_text(it->value()));
     if (!pattern) {
       return make_error(Errc::invalid_pattern, "filter: " + pattern.error().message);
     }
@@ -189,7 +188,7 @@ Result<SubscriptionConfig> SubscriptionConfig::from_json(const json::object& bod
   if (auto it = body.find("transform"); it != body.end() && !it->value().is_null()) {
     auto transform = rules::compile_transform(it->value());
     if (!transform) return std::move(transform).error();
-    c.transform = json::serialize(it->value());
+    c.transform = json_text(it->value());
   }
 
   auto target = get_object(body, "target");

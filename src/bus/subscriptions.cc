@@ -4,7 +4,6 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include "bus/subscription.h"
@@ -160,7 +159,7 @@ Result<std::pair<json::object, bool>> SubscriptionManager::put(std::string_view 
     if (t->empty()) continue;
     if (auto r = topics_.ensure(*t); !r) return std::move(r).error();
   }
-  const std::string spec = json::serialize(config->to_json());
+  const std::string spec = json_text(config->to_json());
   if (auto existing = find(name)) {
     auto old = existing->config();
     if (old.topic != config->topic || old.mode != config->mode ||

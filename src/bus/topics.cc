@@ -1,7 +1,6 @@
 #include "bus/topics.h"
 
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -103,7 +102,7 @@ Result<std::shared_ptr<log::Topic>> TopicManager::create(std::string_view name,
                                                          const log::TopicConfig& config) {
   // Catalog first: a crash between the two leaves a catalog entry whose directory is made
   // at the next start, never a directory the catalog does not know about for long.
-  if (auto s = catalog_.put(kKind, name, json::serialize(config_to_json(config)), clock_.now_ms());
+  if (auto s = catalog_.put(kKind, name, json_text(config_to_json(config)), clock_.now_ms());
       !s) {
     return std::move(s).error();
   }
@@ -148,7 +147,7 @@ Result<std::pair<json::object, bool>> TopicManager::put(std::string_view name,
         config->durability.has_value() != existing->config().durability.has_value() ||
         (config->durability && config->durability->to_string() !=
                                    existing->config().durability->to_string())) {
-      if (auto s = catalog_.put(kKind, name, json::serialize(config_to_json(*config)),
+      if (auto s = catalog_.put(kKind, name, json_text(config_to_json(*config)),
                                 clock_.now_ms());
           !s) {
         return std::move(s).error();

@@ -1,7 +1,6 @@
 #include "cli/bench.h"
 
 #include <CLI/CLI.hpp>
-#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -11,6 +10,7 @@
 #include "cli/bench_invoke.h"
 #include "cli/bench_publish.h"
 #include "cli/bench_sub.h"
+#include "common/json_util.h"
 #include "events/codec_bench.h"
 #include "log/log_bench.h"
 #include "rules/rules_bench.h"
@@ -18,27 +18,17 @@
 namespace eddy::cli {
 namespace json = boost::json;
 
-namespace {
-
-// Prints figures as JSON or as an aligned two-column table.
 void print_figures(const json::object& figures, bool as_json) {
-  // Doubles as plain decimals (2182.7, not Boost.JSON's 2.1827E3).
-  auto text = [](const json::value& v) {
-    return v.is_double() ? fmt::format("{}", v.get_double()) : json::serialize(v);
-  };
   if (as_json) {
-    std::string out = "{";
-    for (const auto& kv : figures) {
-      if (out.size() > 1) out += ',';
-      out += json::serialize(json::string(kv.key())) + ":" + text(kv.value());
-    }
-    std::cout << out << "}\n";
+    std::cout << json_text(figures) << "\n";
     return;
   }
   for (const auto& kv : figures) {
-    std::cout << fmt::format("{:<28} {}\n", std::string_view(kv.key()), text(kv.value()));
+    std::cout << fmt::format("{:<34} {}\n", std::string_view(kv.key()), json_text(kv.value()));
   }
 }
+
+namespace {
 
 struct TempDir {
   std::filesystem::path path;

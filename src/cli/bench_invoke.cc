@@ -8,7 +8,6 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
@@ -23,8 +22,10 @@
 #include <thread>
 #include <vector>
 
+#include "cli/bench.h"
 #include "cli/bench_load.h"
 #include "cli/http_client.h"
+#include "common/json_util.h"
 
 namespace eddy::cli {
 namespace json = boost::json;
@@ -156,7 +157,7 @@ Status put_function(const std::string& endpoint, const std::string& name,
                     {"code", json::object{{"path", code.string()}}},
                     {"idle_timeout_ms", idle_ms},
                     {"max_concurrency", 16}};
-  auto r = call(endpoint, "PUT", "/v1/functions/" + name, json::serialize(body));
+  auto r = call(endpoint, "PUT", "/v1/functions/" + name, json_text(body));
   if (!r) return std::move(r).error();
   if (r->status >= 300) return make_error(Errc::internal, "deploy failed: " + r->body);
   return {};
@@ -314,23 +315,7 @@ int run_bench(const Options& o) {
           10;
     }
   }
-  if (o.as_json) {
-    std::string out = "{";
-    for (const auto& kv : figures) {
-      if (out.size() > 1) out += ',';
-      const auto& v = kv.value();
-      out += json::serialize(json::string(kv.key())) + ":" +
-             (v.is_double() ? fmt::format("{}", v.get_double()) : json::serialize(v));
-    }
-    std::cout << out << "}\n";
-  } else {
-    for (const auto& kv : figures) {
-      const auto& v = kv.value();
-      std::cout << fmt::format(
-          "{:<34} {}\n", std::string_view(kv.key()),
-          v.is_double() ? fmt::format("{}", v.get_double()) : json::serialize(v));
-    }
-  }
+  print_figures(figures, o.as_json);
   return 0;
 }
 

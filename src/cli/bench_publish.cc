@@ -15,7 +15,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
@@ -32,6 +31,7 @@
 
 #include "cli/bench_load.h"
 #include "cli/http_client.h"
+#include "common/json_util.h"
 
 namespace eddy::cli {
 namespace asio = boost::asio;
@@ -277,7 +277,7 @@ Result<BenchTarget> open_target(const BenchServerOptions& options, bool create_t
     if (!options.endpoint.empty() && !options.fsync.empty()) body["fsync"] = options.fsync;
     auto client = HttpClient::connect_to(t.endpoint);
     if (!client) return std::move(client).error();
-    auto r = (*client)->request("PUT", "/v1/topics/" + options.topic, json::serialize(body));
+    auto r = (*client)->request("PUT", "/v1/topics/" + options.topic, json_text(body));
     if (!r) return std::move(r).error();
     if (r->status >= 300) {
       return make_error(Errc::unavailable, fmt::format("cannot create topic '{}': {}",

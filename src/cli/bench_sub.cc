@@ -11,7 +11,6 @@
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
-#include <boost/json/serialize.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -29,7 +28,9 @@
 #include <thread>
 #include <vector>
 
+#include "cli/bench.h"
 #include "cli/http_client.h"
+#include "common/json_util.h"
 
 namespace eddy::cli {
 namespace json = boost::json;
@@ -168,7 +169,7 @@ std::string event_json(int data_bytes, size_t i) {
 Status prepare_topic(HttpClient& c, const Target& t, const Options& o, int count) {
   json::object topic{{"partitions", o.partitions}};
   if (!o.endpoint.empty() && !o.fsync.empty()) topic["fsync"] = o.fsync;
-  if (auto r = call(c, "PUT", "/v1/topics/" + t.topic, json::serialize(topic)); !r) {
+  if (auto r = call(c, "PUT", "/v1/topics/" + t.topic, json_text(topic)); !r) {
     return std::move(r).error();
   }
   for (int i = 0; i < count;) {
@@ -212,7 +213,7 @@ Result<json::object> bench_pull(const Options& o) {
   if (!c) return std::move(c).error();
   if (auto s = prepare_topic(**c, *t, o, o.events); !s) return std::move(s).error();
   json::object sub{{"topic", t->topic}, {"start", "earliest"}, {"ack_deadline_ms", 600000}};
-  if (auto r = call(**c, "PUT", "/v1/subscriptions/" + t->sub, json::serialize(sub)); !r) {
+  if (auto r = call(**c, "PUT", "/v1/subscriptions/" + t->sub, json_text(sub)); !r) {
     return std::move(r).error();
   }
   std::atomic<int64_t> consumed{0};
@@ -392,7 +393,7 @@ Result<json::object> bench_push(const Options& o) {
                    {"target", json::object{{"url", (*ep)->url}}},
                    {"max_concurrency", o.concurrency}};
   const auto start = BenchClock::now();
-  if (auto r = call(**c, "PUT", "/v1/subscriptions/" + t->sub, json::serialize(sub)); !r) {
+  if (auto r = call(**c, "PUT", "/v1/subscriptions/" + t->sub, json_text(sub)); !r) {
     return std::move(r).error();
   }
   const auto deadline = start + std::chrono::seconds(o.timeout_s);
@@ -426,7 +427,7 @@ Result<json::object> bench_pull_latency(const Options& o) {
   if (!c) return std::move(c).error();
   if (auto s = prepare_topic(**c, *t, o, 0); !s) return std::move(s).error();
   json::object sub{{"topic", t->topic}};
-  if (auto r = call(**c, "PUT", "/v1/subscriptions/" + t->sub, json::serialize(sub)); !r) {
+  if (auto r = call(**c, "PUT", "/v1/subscriptions/" + t->sub, json_text(sub)); !r) {
     return std::move(r).error();
   }
   auto puller = HttpClient::connect_to(t->endpoint);
@@ -562,20 +563,7 @@ BenchSub add_bench_sub(CLI::App* bench, bool* as_json) {
       std::cerr << "eddy: " << figures.error().message << "\n";
       return 1;
     }
-    // Doubles as plain decimals (252245, not Boost.JSON's 2.52245E5).
-    auto text = [](const json::value& v) {
-      return v.is_double() ? fmt::format("{}", v.get_double()) : json::serialize(v);
-    };
-    std::string out;
-    for (const auto& kv : *figures) {
-      if (*as_json) {
-        out += (out.empty() ? "{" : ",") + json::serialize(json::string(kv.key())) + ":" +
-               text(kv.value());
-      } else {
-        out += fmt::format("{:<28} {}\n", std::string_view(kv.key()), text(kv.value()));
-      }
-    }
-    std::cout << out << (*as_json ? "}\n" : "");
+    print_figures(*figures, *as_json);
     return 0;
   };
   return cmd;

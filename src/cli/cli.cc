@@ -5,7 +5,6 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 
 #include <chrono>
 #include <cstdlib>
@@ -23,6 +22,7 @@
 #include "cli/route.h"
 #include "cli/sub.h"
 #include "cli/webhook.h"
+#include "common/json_util.h"
 
 namespace eddy::cli {
 namespace json = boost::json;
@@ -72,7 +72,7 @@ int publish(HttpClient& client, const std::string& topic, const std::vector<std:
     auto reply = json::parse(r->body, ec);
     if (!ec && reply.is_object()) {
       for (const auto& res : reply.as_object()["results"].as_array()) {
-        std::cout << json::serialize(res) << "\n";
+        std::cout << json_text(res) << "\n";
       }
     }
     return 0;
@@ -119,7 +119,7 @@ int tail(HttpClient& client, const std::string& topic, bool from_beginning, bool
       if (r->status >= 300) return fail(error_message(*r));
       auto body = json::parse(r->body).as_object();
       for (const auto& e : body["events"].as_array()) {
-        std::cout << json::serialize(e) << "\n";
+        std::cout << json_text(e) << "\n";
         any = true;
       }
       next = body["next_offset"].to_number<uint64_t>();
@@ -235,7 +235,7 @@ int run(int argc, char** argv) {
     if (retention_ms) body["retention_ms"] = retention_ms;
     if (retention_bytes) body["retention_bytes"] = retention_bytes;
     if (!topic_fsync.empty()) body["fsync"] = topic_fsync;
-    return client.print("PUT", "/v1/topics/" + path_segment(topic_name), json::serialize(body));
+    return client.print("PUT", "/v1/topics/" + path_segment(topic_name), json_text(body));
   }
   if (tlist->parsed()) return client.print("GET", "/v1/topics");
   if (tget->parsed()) return client.print("GET", "/v1/topics/" + path_segment(topic_name));

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 
 #include <chrono>
 #include <filesystem>
@@ -17,6 +16,7 @@
 #include <vector>
 
 #include "cli/http_client.h"
+#include "common/json_util.h"
 #include "functions/archive.h"
 
 namespace eddy::cli {
@@ -100,7 +100,7 @@ class Runner {
       if (!d) return fail(fmt::format("--{} must be topic:NAME or function:NAME", field));
       body[field] = std::move(*d);
     }
-    return http_.print("PUT", "/v1/functions/" + path_segment(o.name), json::serialize(body));
+    return http_.print("PUT", "/v1/functions/" + path_segment(o.name), json_text(body));
   }
 
   int invoke(const Options& o) {
@@ -158,7 +158,7 @@ class Runner {
                                   {"cost", cost}});
     }
     if (o.as_json) {
-      std::cout << json::serialize(
+      std::cout << json_text(
                        json::object{{"functions", rows},
                                     {"total_cost", total},
                                     {"price_gb_second", o.price_gb_second},

@@ -2,12 +2,12 @@
 
 #include <CLI/CLI.hpp>
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 
 #include <iostream>
 #include <memory>
 
 #include "cli/http_client.h"
+#include "common/json_util.h"
 
 namespace eddy::cli {
 namespace json = boost::json;
@@ -38,7 +38,7 @@ Command add_pattern_command(CLI::App& app) {
                      std::cerr << "eddy: " << client.error().message << "\n";
                      return 2;
                    }
-                   auto r = (*client)->request("POST", "/v1/patterns/test", json::serialize(body));
+                   auto r = (*client)->request("POST", "/v1/patterns/test", json_text(body));
                    if (!r) {
                      std::cerr << "eddy: " << r.error().message << "\n";
                      return 2;

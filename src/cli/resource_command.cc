@@ -1,9 +1,9 @@
 #include "cli/resource_command.h"
 
 #include <CLI/CLI.hpp>
-#include <boost/json/serialize.hpp>
 
 #include "cli/http_client.h"
+#include "common/json_util.h"
 
 namespace eddy::cli {
 
@@ -28,7 +28,7 @@ ResourceCommand add_resource_command(CLI::App& app, const std::string& noun,
     if (put->parsed()) {
       auto body = put_body();
       if (!body) return fail(body.error().message);
-      return http.print("PUT", one, boost::json::serialize(*body));
+      return http.print("PUT", one, json_text(*body));
     }
     if (list->parsed()) return http.print("GET", collection);
     if (get->parsed()) return http.print("GET", one);

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 
 #include <iostream>
 #include <memory>
@@ -12,6 +11,7 @@
 #include <vector>
 
 #include "cli/http_client.h"
+#include "common/json_util.h"
 
 namespace eddy::cli {
 namespace json = boost::json;
@@ -92,7 +92,7 @@ int pull(HttpClient& http, const Options& o) {
     json::object req;
     if (o.max_events > 0) req["max_events"] = o.max_events;
     req["wait_ms"] = o.follow && o.wait_ms == 0 ? 30000 : o.wait_ms;
-    auto res = http.request("POST", path(o.name, "pull"), json::serialize(req));
+    auto res = http.request("POST", path(o.name, "pull"), json_text(req));
     if (!res) return fail(res.error().message);
     if (res->status >= 300) return fail(error_message(*res));
     json::error_code ec;
@@ -102,13 +102,13 @@ int pull(HttpClient& http, const Options& o) {
     }
     json::array ids;
     for (const auto& m : v.as_object()["messages"].as_array()) {
-      std::cout << json::serialize(m) << "\n";
+      std::cout << json_text(m) << "\n";
       if (m.is_object()) ids.push_back(m.as_object().at("ack_id"));
     }
     std::cout.flush();
     if (o.ack && !ids.empty()) {
       auto a = http.request("POST", path(o.name, "ack"),
-                            json::serialize(json::object{{"ack_ids", ids}}));
+                            json_text(json::object{{"ack_ids", ids}}));
       if (!a) return fail(a.error().message);
       if (a->status >= 300) return fail(error_message(*a));
     }
@@ -181,7 +181,7 @@ Command add_sub_command(CLI::App& app) {
     if (create->parsed()) {
       auto body = create_body(*o);
       if (!body) return fail(body.error().message);
-      return http.print("PUT", path(o->name), json::serialize(*body));
+      return http.print("PUT", path(o->name), json_text(*body));
     }
     if (list->parsed()) return http.print("GET", "/v1/subscriptions");
     if (get->parsed()) return http.print("GET", path(o->name));
@@ -193,7 +193,7 @@ Command add_sub_command(CLI::App& app) {
       json::object body{{"ack_ids", std::move(ids)}};
       if (nack->parsed() && o->delay_ms) body["delay_ms"] = *o->delay_ms;
       return http.print("POST", path(o->name, ack->parsed() ? "ack" : "nack"),
-                        json::serialize(body));
+                        json_text(body));
     }
     if (seek->parsed()) {
       json::object body;
@@ -210,7 +210,7 @@ Command add_sub_command(CLI::App& app) {
       } else {
         return fail("give --offset or --time");
       }
-      return http.print("POST", path(o->name, "seek"), json::serialize(body));
+      return http.print("POST", path(o->name, "seek"), json_text(body));
     }
     if (redrive->parsed()) return http.print("POST", path(o->name, "redrive"), "{}");
     return 1;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 
 namespace eddy {
 
@@ -33,6 +34,85 @@ void append_json_string(std::string& out, std::string_view s) {
   }
   out.append(s.data() + run, s.size() - run);
   out.push_back('"');
+}
+
+namespace {
+
+void append_object(std::string& out, const boost::json::object& o) {
+  out.push_back('{');
+  bool first = true;
+  for (const auto& kv : o) {
+    if (!first) out.push_back(',');
+    first = false;
+    append_json_string(out, kv.key());
+    out.push_back(':');
+    append_json_text(out, kv.value());
+  }
+  out.push_back('}');
+}
+
+void append_array(std::string& out, const boost::json::array& a) {
+  out.push_back('[');
+  bool first = true;
+  for (const auto& v : a) {
+    if (!first) out.push_back(',');
+    first = false;
+    append_json_text(out, v);
+  }
+  out.push_back(']');
+}
+
+}  // namespace
+
+void append_json_text(std::string& out, const boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::null:
+      out += "null";
+      break;
+    case boost::json::kind::bool_:
+      out += v.get_bool() ? "true" : "false";
+      break;
+    case boost::json::kind::int64:
+      fmt::format_to(std::back_inserter(out), "{}", v.get_int64());
+      break;
+    case boost::json::kind::uint64:
+      fmt::format_to(std::back_inserter(out), "{}", v.get_uint64());
+      break;
+    case boost::json::kind::double_:
+      if (std::isfinite(v.get_double())) {
+        fmt::format_to(std::back_inserter(out), "{}", v.get_double());
+      } else {
+        out += "null";
+      }
+      break;
+    case boost::json::kind::string:
+      append_json_string(out, v.get_string());
+      break;
+    case boost::json::kind::array:
+      append_array(out, v.get_array());
+      break;
+    case boost::json::kind::object:
+      append_object(out, v.get_object());
+      break;
+  }
+}
+
+std::string json_text(const boost::json::value& v) {
+  std::string out;
+  append_json_text(out, v);
+  return out;
+}
+
+std::string json_text(const boost::json::object& o) {
+  std::string out;
+  append_object(out, o);
+  return out;
+}
+
+std::string json_text(const boost::json::array& a) {
+  std::string out;
+  append_array(out, a);
+  return out;
 }
 
 Result<boost::json::object> parse_json_object(std::string_view body) {

@@ -16,6 +16,14 @@ namespace eddy {
 // Appends `s` as a quoted, escaped JSON string.
 void append_json_string(std::string& out, std::string_view s);
 
+// Compact JSON text of `v`, as boost::json::serialize writes it except for doubles: those are
+// written in their shortest round-trip decimal form (9.99, 300, 1e+21), as JavaScript and
+// Python write them, not as Boost does (9.99E0). Doubles that are not finite become null.
+std::string json_text(const boost::json::value& v);
+std::string json_text(const boost::json::object& o);
+std::string json_text(const boost::json::array& a);
+void append_json_text(std::string& out, const boost::json::value& v);
+
 // Parses a request body that must be a JSON object ("" is an empty object).
 Result<boost::json::object> parse_json_object(std::string_view body);
 

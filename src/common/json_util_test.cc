@@ -1,7 +1,10 @@
 #include "common/json_util.h"
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <gtest/gtest.h>
+
+#include <limits>
 
 namespace eddy {
 
@@ -42,6 +45,27 @@ TEST(JsonUtil, UnknownFieldsAreNamed) {
   auto s = reject_unknown_fields(*o, {"partitions"});
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.error().message.find("'partitons'"), std::string::npos);
+}
+
+TEST(JsonUtil, DoublesAreWrittenAsShortestDecimals) {
+  auto v = boost::json::parse(R"({"a":9.99,"b":3.0e2,"c":-0.5,"d":1e21,"e":1e-7,"f":0.1})");
+  EXPECT_EQ(json_text(v), R"({"a":9.99,"b":300,"c":-0.5,"d":1e+21,"e":1e-07,"f":0.1})");
+  // Every double reads back as the same value.
+  for (double d : {0.1, 2.0 / 3.0, 1e-300, 1.7976931348623157e308, 123456.789e10}) {
+    EXPECT_EQ(boost::json::parse(json_text(boost::json::value(d))).to_number<double>(), d);
+  }
+  boost::json::object nonfinite{{"inf", std::numeric_limits<double>::infinity()},
+                                {"nan", std::numeric_limits<double>::quiet_NaN()}};
+  EXPECT_EQ(json_text(nonfinite), R"({"inf":null,"nan":null})");
+}
+
+TEST(JsonUtil, OtherValuesAreWrittenAsBoostWritesThem) {
+  auto v = boost::json::parse(
+      R"({"s":"q\"\\\n\u0001é","i":-9223372036854775808,"u":18446744073709551615,)"
+      R"("t":true,"f":false,"n":null,"a":[1,[],{}],"o":{"k":{"x":[null]}}})");
+  EXPECT_EQ(json_text(v), boost::json::serialize(v));
+  EXPECT_EQ(json_text(v.as_object()), boost::json::serialize(v));
+  EXPECT_EQ(json_text(v.at("a").as_array()), "[1,[],{}]");
 }
 
 }  // namespace eddy

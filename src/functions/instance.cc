@@ -27,7 +27,6 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 
 #include <chrono>
 #include <cstring>
@@ -91,7 +90,7 @@ double ms_between(Clock::time_point a, Clock::time_point b) {
 std::string error_document(std::string_view type, std::string_view message,
                            const json::array& stack = {}) {
   json::object o{{"errorType", type}, {"errorMessage", message}, {"stackTrace", stack}};
-  return json::serialize(o);
+  return json_text(o);
 }
 
 // Channel frames (see instance.h): u32 length, u8 type, fields of u32 length + bytes.
@@ -683,9 +682,9 @@ struct Instance::Impl {
         fail_too_large(self);
         keep_alive = keep_alive && *length <= kMaxDrainBytes &&
                      co_await discard_body(*stream, buffer, *length);
-        res = runtime_error(http::status::payload_too_large, "RequestEntityTooLarge",
-                            fmt::format("Exceeded maximum allowed payload size ({} bytes).",
-                                        kMaxBodyBytes));
+        res = runtime_error(
+            http::status::payload_too_large, "RequestEntityTooLarge",
+            fmt::format("Exceeded maximum allowed payload size ({} bytes).", kMaxBodyBytes));
       } else {
         auto [ec, n] = co_await http::async_read(*stream, buffer, parser, kTuple);
         if (ec) {

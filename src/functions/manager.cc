@@ -9,7 +9,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 #include <simdjson.h>
 #include <spdlog/spdlog.h>
@@ -535,7 +534,7 @@ class FunctionManager::Impl::Function : public InstanceOwner,
     res.version = d->config.version;
     res.function_error = true;
     res.error_type = type;
-    res.payload = json::serialize(json::object{
+    res.payload = json_text(json::object{
         {"errorType", type}, {"errorMessage", message}, {"stackTrace", json::array()}});
     p->done(std::move(res));
   }
@@ -815,7 +814,7 @@ void FunctionManager::Impl::Function::start_instance(InstanceId id, int64_t vers
       inst->version = version;
       json::object env;
       for (const auto& [k, v] : m_.function_env(*d, inst->port(), label)) env[k] = v;
-      std::string init = json::serialize(json::object{
+      std::string init = json_text(json::object{
           {"env", std::move(env)}, {"task_root", d->code_dir}, {"handler", c.handler}});
       {
         std::lock_guard lock(mu_);
@@ -963,7 +962,7 @@ class FunctionManager::Impl::AsyncQueue : public std::enable_shared_from_this<As
     r.first_ms = num("first_ms");
     r.not_before_ms = num("not_before_ms");
     auto* p = d.if_contains("payload");
-    r.payload = p ? json::serialize(*p) : "{}";
+    r.payload = p ? json_text(*p) : "{}";
     if (r.function.empty()) return std::nullopt;
     return r;
   }
@@ -1076,7 +1075,7 @@ class FunctionManager::Impl::AsyncQueue : public std::enable_shared_from_this<As
     if (res) {
       data += res->payload.empty() ? "null" : as_json_value(res->payload);
     } else {
-      data += json::serialize(json::object{{"errorType", errc_name(res.error().code)},
+      data += json_text(json::object{{"errorType", errc_name(res.error().code)},
                                            {"errorMessage", res.error().message}});
     }
     data += "}";
@@ -1175,7 +1174,7 @@ void FunctionManager::Impl::flush_usage() {
   for (auto& f : fns) {
     if (!f->take_usage_dirty()) continue;
     auto s = catalog.put_state(kKind, f->name(), "usage",
-                               json::serialize(to_json(f->records().usage())));
+                               json_text(to_json(f->records().usage())));
     if (!s) spdlog::warn("cannot save usage of {}: {}", f->name(), s.error().message);
   }
 }
@@ -1309,14 +1308,14 @@ Result<std::pair<json::object, bool>> FunctionManager::put(std::string_view name
   if (prev) {
     FunctionConfig a = prev->config, b = *c;
     a.version = b.version = 0;
-    if (json::serialize(to_json(a)) == json::serialize(to_json(b))) {
+    if (json_text(to_json(a)) == json_text(to_json(b))) {
       return std::pair{describe(name).value(), false};
     }
     c->version = prev->config.version + 1;
   } else {
     c->version = 1;
   }
-  auto spec = json::serialize(to_json(*c));
+  auto spec = json_text(to_json(*c));
   if (auto s = m.catalog.put(kKind, name, spec, m.clock.now_ms()); !s) return std::move(s).error();
   auto d = std::make_shared<Deployed>(Deployed{*c, dir});
   if (existing) {
@@ -1369,7 +1368,7 @@ Result<json::object> FunctionManager::put_code(std::string_view name, std::strin
   c.code_path.clear();
   auto prev_upload = fn->current()->config.code_upload;
   c.version = fn->current()->config.version + 1;
-  auto spec = json::serialize(to_json(c));
+  auto spec = json_text(to_json(c));
   if (auto s = m.catalog.put(kKind, name, spec, m.clock.now_ms()); !s) return std::move(s).error();
   fn->deploy(std::make_shared<Deployed>(Deployed{c, m.code_dir(c)}));
   // Keep the previous upload (its instances may still be finishing); drop older ones.

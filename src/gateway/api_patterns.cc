@@ -1,6 +1,5 @@
 // /v1/patterns/test and /v1/patterns/backtest: try an event pattern on one event (with an
 // explanation of a non-match), or over a topic's retained log before it goes live.
-#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <fmt/format.h>
 
@@ -28,7 +27,7 @@ Result<rules::Pattern> pattern_field(const json::object& body) {
   const auto* p = body.if_contains("pattern");
   if (!p) return make_error(Errc::invalid_argument, "'pattern' is required");
   if (p->is_string()) return rules::compile_pattern(p->get_string());
-  if (p->is_object()) return rules::compile_pattern(json::serialize(*p));
+  if (p->is_object()) return rules::compile_pattern(json_text(*p));
   return make_error(Errc::invalid_pattern, "$: a pattern must be a JSON object");
 }
 
@@ -50,7 +49,7 @@ Response test(const Request& req) {
   }
   auto explain = get_bool(*body, "explain");
   if (!explain) return error_reply(explain.error());
-  std::string event_json = json::serialize(*event);
+  std::string event_json = json_text(*event);
   json::object out;
   if (explain->value_or(false)) {
     auto why = rules::explain(*pattern, event_json);
@@ -158,7 +157,7 @@ Response backtest(Context& ctx, const Request& req) {
   append_json_string(out, topic->name());
   fmt::format_to(std::back_inserter(out),
                  R"(,"scanned":{},"matched":{},"truncated":{},"pattern":{},"samples":{}}})",
-                 scanned, matched, truncated, json::serialize(pattern_summary(*pattern)), samples);
+                 scanned, matched, truncated, json_text(pattern_summary(*pattern)), samples);
   return json_reply(http::status::ok, std::move(out));
 }
 

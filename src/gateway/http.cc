@@ -1,6 +1,5 @@
 #include "gateway/http.h"
 
-#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include "common/json_util.h"
@@ -15,7 +14,7 @@ Response json_reply(http::status status, std::string body) {
 }
 
 Response json_reply(http::status status, const boost::json::value& body) {
-  return json_reply(status, boost::json::serialize(body));
+  return json_reply(status, json_text(body));
 }
 
 Response error_reply(const Error& error) {

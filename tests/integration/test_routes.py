@@ -23,7 +23,8 @@ NODE_ECHO = {"index.js": """
         if (event.version === '2.0') return { statusCode: 200, cookies: ['a=1; Path=/', 'b=2'], body: 'ok' };
         return { statusCode: 200, multiValueHeaders: { 'Set-Cookie': ['a=1; Path=/', 'b=2'] }, body: 'ok' };
       }
-      if (path.endsWith('/plain')) return { plain: 'object', n: 1 };
+      if (path.endsWith('/plain')) return { plain: 'object', n: 1, price: 9.99 };
+      if (path.endsWith('/numbers')) return { statusCode: 200, headers: { 'x-ratio': 0.5 }, body: 'ok' };
       if (path.endsWith('/fail')) throw new Error('boom');
       if (path.endsWith('/slow')) { await new Promise(r => setTimeout(r, 3000)); return { statusCode: 200 }; }
       if (path.endsWith('/malformed')) return { body: 'no status code' };
@@ -46,7 +47,9 @@ PY_ECHO = {"app.py": """
                 return {"statusCode": 200, "cookies": ["a=1; Path=/", "b=2"], "body": "ok"}
             return {"statusCode": 200, "multiValueHeaders": {"Set-Cookie": ["a=1; Path=/", "b=2"]}, "body": "ok"}
         if path.endswith("/plain"):
-            return {"plain": "object", "n": 1}
+            return {"plain": "object", "n": 1, "price": 9.99}
+        if path.endswith("/numbers"):
+            return {"statusCode": 200, "headers": {"x-ratio": 0.5}, "body": "ok"}
         if path.endswith("/fail"):
             raise RuntimeError("boom")
         if path.endswith("/slow"):
@@ -175,7 +178,10 @@ def test_greedy_path_and_shapeless_2_0_replies(fserver, workdir, runtime):
     r = s.get("/files/plain")
     assert r.status_code == 200
     assert r.headers["content-type"] == "application/json"
-    assert r.json() == {"plain": "object", "n": 1}
+    assert r.json() == {"plain": "object", "n": 1, "price": 9.99}
+    assert "9.99" in r.text and "E0" not in r.text, r.text
+    r = s.get("/files/numbers")
+    assert r.status_code == 200 and r.headers["x-ratio"] == "0.5"
 
 
 def test_function_errors_timeouts_and_malformed_replies(fserver, workdir):

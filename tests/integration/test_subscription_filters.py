@@ -181,6 +181,12 @@ def test_push_to_a_topic_forwards_the_transform_as_data(server):
     assert out[0]["data"] == TEMPLATE_OUT and out[0]["datacontenttype"] == "application/json"
     text = wait_for(lambda: read_topic(server, "out-text"), what="the forwarded text")
     assert text[0]["data"] == "hi ann" and text[0]["datacontenttype"].startswith("text/plain")
+    # Numbers keep their plain form in the forwarded data (12.5, not 1.25E1).
+    create_sub(server, "fwd-sel", topic="in", start="earliest", target={"topic": "out-sel"},
+               transform={"select": "$.data.order"})
+    wait_for(lambda: read_topic(server, "out-sel"), what="the forwarded selection")
+    raw = server.get("/v1/topics/out-sel/events?partition=0&offset=0&limit=1").text
+    assert '"total":12.5' in raw, raw
 
 
 def test_function_target_receives_the_transform(server, workdir):

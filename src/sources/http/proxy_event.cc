@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include <algorithm>
@@ -189,7 +188,7 @@ std::string claim_text(const json::value& v) {
     }
     return out + "]";
   }
-  return json::serialize(v);
+  return json_text(v);
 }
 
 void put_claims(ObjectWriter& w, const Principal& p) {
@@ -412,7 +411,7 @@ Result<std::string> header_text(std::string_view name, const json::value& v) {
   if (v.is_string()) {
     s = std::string(v.as_string());
   } else if (v.is_number() || v.is_bool()) {
-    s = json::serialize(v);
+    s = json_text(v);
   } else {
     return malformed(fmt::format("header '{}' must be a string, number or boolean", name));
   }
@@ -580,7 +579,7 @@ Result<ProxyReply> map_proxy_reply(PayloadVersion version, std::string_view resu
     } else if (version == PayloadVersion::v1) {
       return malformed("body must be a string (JSON.stringify it)");
     } else {
-      r.body = json::serialize(b);
+      r.body = json_text(b);
     }
   }
   if (base64) {

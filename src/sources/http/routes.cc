@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 
 #include <algorithm>
 
@@ -64,7 +63,7 @@ Result<std::pair<json::object, bool>> RouteManager::put(std::string_view id,
   if (!table) return std::move(table).error();
   json::object spec = (*route)->to_json(false);
   spec.erase("id");
-  if (auto s = catalog_.put(kKind, id, json::serialize(spec), clock_.now_ms()); !s) {
+  if (auto s = catalog_.put(kKind, id, json_text(spec), clock_.now_ms()); !s) {
     return std::move(s).error();
   }
   {

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include <algorithm>
@@ -187,7 +186,7 @@ Result<std::pair<json::object, bool>> WebhookManager::put(std::string_view name,
   json::object spec = (*hook)->to_json(false);
   spec.erase("name");
   spec.erase("url");
-  if (auto s = catalog_.put(kKind, name, json::serialize(spec), clock_.now_ms()); !s) {
+  if (auto s = catalog_.put(kKind, name, json_text(spec), clock_.now_ms()); !s) {
     return std::move(s).error();
   }
   std::shared_ptr<const Webhook> old;
