@@ -34,10 +34,10 @@ eddy sub create shipping --topic orders --function greet --filter '{"type":["ord
 step curl "http://$LISTEN/hello/eddy"
 curl -s "http://$LISTEN/hello/eddy"
 echo
-step eddy publish orders '{"specversion":"1.0","id":"o-1","type":"order.paid",...}'
+step eddy publish orders "'{...\"id\":\"o-1\",\"type\":\"order.created\"...}' '{...\"id\":\"o-2\",\"type\":\"order.paid\"...}'"
 eddy publish orders \
   '{"specversion":"1.0","id":"o-1","source":"/shop","type":"order.created","data":{"total":31.5}}' \
-  '{"specversion":"1.0","id":"o-1","source":"/shop","type":"order.paid","data":{"total":31.5}}'
+  '{"specversion":"1.0","id":"o-2","source":"/shop","type":"order.paid","data":{"total":31.5}}'
 sleep 1
 step eddy function logs greet
 eddy function logs greet | grep order || true
@@ -46,7 +46,7 @@ cat <<MSG
 
 eddy is running at http://$LISTEN (data in $DATA); Ctrl-C stops it. Try:
   curl http://$LISTEN/hello/you
-  $BUILD/eddy publish orders '{"specversion":"1.0","id":"o-2","source":"/shop","type":"order.paid","data":{"total":9}}'
+  $BUILD/eddy publish orders '{"specversion":"1.0","id":"o-3","source":"/shop","type":"order.paid","data":{"total":9}}'
   $BUILD/eddy function logs greet
   $BUILD/eddy tail orders --from-beginning
   curl http://$LISTEN/_eddy/metrics
