@@ -37,6 +37,7 @@ struct Options {
   int cold = 30;        // cold starts measured per runtime
   int requests = 20000;  // warm requests per target
   int connections = 4;  // keep-alive client connections (all on one thread)
+  int rounds = 3;       // warm measurements of every target, in turn
   std::string sls_dir;  // a directory with serverless@3 + serverless-offline installed
   bool as_json = false;
 };
@@ -236,54 +237,38 @@ int run_bench(const Options& o) {
     figures[fmt::format("{}_cold_p99_us", rt.key)] = pct(cold, 0.99);
     figures[fmt::format("{}_cold_init_p50_us", rt.key)] = pct(init, 0.5);
   }
-  // Warm sync invokes over keep-alive connections.
+  // Warm sync invokes: every target is set up first, then each round measures them in turn
+  // (eddy node, eddy python, the bare node server, serverless-offline), so that a drift of
+  // the machine or of a peer over the run touches all of them; figures are medians over
+  // the rounds, and the ratio is the median of the rounds' own ratios.
+  struct Target {
+    std::string key, endpoint, path;
+    int requests = 0;
+    bool one_connection = true;  // also measure latency over 1 connection
+    std::vector<LoadResult> runs, one_runs;
+  };
+  std::vector<Target> targets;
   for (const auto& rt : runtimes) {
     std::string name = fmt::format("warm-{}", rt.key);
     if (auto s = put_function(*endpoint, name, rt.runtime, rt.handler, dir / rt.sub, 60000); !s) {
       return fail(s.error().message);
     }
-    std::string path = "/v1/functions/" + name + "/invoke";
-    auto warm = load(*endpoint, path, std::max(200, o.requests / 10), o.connections);  // warm-up
-    if (!warm) return fail(warm.error().message);
-    auto r = load(*endpoint, path, o.requests, o.connections);
-    if (!r) return fail(r.error().message);
-    figures[fmt::format("{}_warm_requests_per_sec", rt.key)] = r->per_sec;
-    figures[fmt::format("{}_warm_p50_us", rt.key)] = r->p50_us;
-    figures[fmt::format("{}_warm_p99_us", rt.key)] = r->p99_us;
-    figures[fmt::format("{}_warm_errors", rt.key)] = r->errors;
-    // One connection: the latency a single caller sees.
-    auto one = load(*endpoint, path, std::max(500, o.requests / 5), 1);
-    if (!one) return fail(one.error().message);
-    figures[fmt::format("{}_warm_1conn_p50_us", rt.key)] = one->p50_us;
-    figures[fmt::format("{}_warm_1conn_p99_us", rt.key)] = one->p99_us;
+    targets.push_back(Target{rt.key, *endpoint, "/v1/functions/" + name + "/invoke", o.requests});
   }
   // Peer: a bare node http server answering the same JSON.
-  {
-    auto node = spawn({"node", "-e",
-                       "require('http').createServer((q,s)=>{q.resume();q.on('end',()=>{"
-                       "s.setHeader('content-type','application/json');"
-                       "s.end(JSON.stringify({hello:'world'}))})}).listen(0,'127.0.0.1',function(){"
-                       "console.log('port '+this.address().port)})"},
-                      dir / "node.log");
-    if (!node) return fail(node.error().message);
-    auto port = wait_output(**node, "port ([0-9]+)", 10000);
-    if (!port) return fail(port.error().message);
-    std::string ep = "http://127.0.0.1:" + *port;
-    (void)load(ep, "/", std::max(200, o.requests / 10), o.connections);
-    auto r = load(ep, "/", o.requests, o.connections);
-    if (!r) return fail(r.error().message);
-    figures["bare_node_http_requests_per_sec"] = r->per_sec;
-    figures["bare_node_http_p50_us"] = r->p50_us;
-    figures["bare_node_http_p99_us"] = r->p99_us;
-    auto one = load(ep, "/", std::max(500, o.requests / 5), 1);
-    if (one) {
-      figures["bare_node_http_1conn_p50_us"] = one->p50_us;
-      figures["node_added_1conn_p50_us"] =
-          std::round((figures["node_warm_1conn_p50_us"].to_number<double>() - one->p50_us) * 10) /
-          10;
-    }
-  }
-  // Peer: serverless-offline's Lambda invoke endpoint, when installed in --sls-dir.
+  auto node = spawn({"node", "-e",
+                     "require('http').createServer((q,s)=>{q.resume();q.on('end',()=>{"
+                     "s.setHeader('content-type','application/json');"
+                     "s.end(JSON.stringify({hello:'world'}))})}).listen(0,'127.0.0.1',function(){"
+                     "console.log('port '+this.address().port)})"},
+                    dir / "node.log");
+  if (!node) return fail(node.error().message);
+  auto port = wait_output(**node, "port ([0-9]+)", 10000);
+  if (!port) return fail(port.error().message);
+  targets.push_back(Target{"bare_node_http", "http://127.0.0.1:" + *port, "/", o.requests});
+  // Peer: serverless-offline's Lambda invoke endpoint, when installed in --sls-dir; a tenth
+  // of the requests, as it is that much slower.
+  std::unique_ptr<ChildProcess> off;
   if (!o.sls_dir.empty()) {
     fs::path sls = fs::absolute(o.sls_dir);
     std::ofstream(dir / "node/serverless.yml")
@@ -294,26 +279,73 @@ int run_bench(const Options& o) {
            "    websocketPort: 43101\n";
     std::error_code ec;
     fs::create_symlink(sls / "node_modules", dir / "node/node_modules", ec);
-    auto off = spawn({(sls / "node_modules/.bin/serverless").string(), "offline", "start"},
-                     dir / "sls.log", (dir / "node").string(), {"SLS_TELEMETRY_DISABLED=1"});
-    if (!off) return fail(off.error().message);
-    auto ready = wait_output(**off, "(Server ready|listening on)", 60000);
+    auto started = spawn({(sls / "node_modules/.bin/serverless").string(), "offline", "start"},
+                         dir / "sls.log", (dir / "node").string(), {"SLS_TELEMETRY_DISABLED=1"});
+    if (!started) return fail(started.error().message);
+    off = std::move(*started);
+    auto ready = wait_output(*off, "(Server ready|listening on)", 60000);
     if (!ready) return fail(ready.error().message);
-    std::string ep = "http://127.0.0.1:43102";
-    std::string path = "/2015-03-31/functions/eddybench-dev-hello/invocations";
-    (void)load(ep, path, 100, o.connections);
-    int reqs = std::max(200, o.requests / 10);
-    auto r = load(ep, path, reqs, o.connections);
-    if (!r) return fail(r.error().message);
-    figures["sls_offline_requests_per_sec"] = r->per_sec;
-    figures["sls_offline_p50_us"] = r->p50_us;
-    figures["sls_offline_p99_us"] = r->p99_us;
-    figures["sls_offline_errors"] = r->errors;
-    if (r->per_sec > 0) {
-      figures["node_warm_vs_sls_offline_x"] =
-          std::round(figures["node_warm_requests_per_sec"].to_number<double>() / r->per_sec * 10) /
-          10;
+    targets.push_back(Target{"sls_offline", "http://127.0.0.1:43102",
+                             "/2015-03-31/functions/eddybench-dev-hello/invocations",
+                             std::max(200, o.requests / 10), false});
+  }
+  for (auto& t : targets) {  // warm-up: instances started, code compiled
+    auto w = load(t.endpoint, t.path, std::max(200, t.requests / 10), o.connections);
+    if (!w) return fail(w.error().message);
+  }
+  for (int round = 0; round < o.rounds; ++round) {
+    for (auto& t : targets) {
+      auto r = load(t.endpoint, t.path, t.requests, o.connections);
+      if (!r) return fail(r.error().message);
+      t.runs.push_back(*r);
+      if (!t.one_connection) continue;
+      auto one = load(t.endpoint, t.path, std::max(500, t.requests / 5), 1);
+      if (!one) return fail(one.error().message);
+      t.one_runs.push_back(*one);
     }
+  }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    size_t n = v.size();
+    return n == 0 ? 0.0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  };
+  auto of = [](const std::vector<LoadResult>& runs, double LoadResult::*field) {
+    std::vector<double> v;
+    for (const auto& r : runs) v.push_back(r.*field);
+    return v;
+  };
+  figures["warm_rounds"] = o.rounds;
+  for (const auto& t : targets) {
+    std::string k = t.key == "node" || t.key == "python" ? t.key + "_warm" : t.key;
+    figures[k + "_requests_per_sec"] = median(of(t.runs, &LoadResult::per_sec));
+    figures[k + "_p50_us"] = median(of(t.runs, &LoadResult::p50_us));
+    figures[k + "_p99_us"] = median(of(t.runs, &LoadResult::p99_us));
+    int64_t errors = 0;
+    for (const auto& r : t.runs) errors += r.errors;
+    figures[k + "_errors"] = errors;
+    if (t.one_connection) {
+      figures[k + "_1conn_p50_us"] = median(of(t.one_runs, &LoadResult::p50_us));
+      figures[k + "_1conn_p99_us"] = median(of(t.one_runs, &LoadResult::p99_us));
+    }
+  }
+  // Paired within each round: eddy node against the bare server and serverless-offline.
+  const auto& eddy_node = targets[0];
+  const auto& bare = targets[2];
+  std::vector<double> added;
+  for (int i = 0; i < o.rounds; ++i) {
+    added.push_back(eddy_node.one_runs[i].p50_us - bare.one_runs[i].p50_us);
+  }
+  figures["node_added_1conn_p50_us"] = std::round(median(added) * 10) / 10;
+  if (targets.size() > 3) {
+    json::array ratios;
+    std::vector<double> v;
+    for (int i = 0; i < o.rounds; ++i) {
+      double x = eddy_node.runs[i].per_sec / std::max(1.0, targets[3].runs[i].per_sec);
+      v.push_back(x);
+      ratios.push_back(std::round(x * 10) / 10);
+    }
+    figures["node_warm_vs_sls_offline_x"] = std::round(median(v) * 10) / 10;
+    figures["node_warm_vs_sls_offline_x_rounds"] = std::move(ratios);
   }
   print_figures(figures, o.as_json);
   return 0;
@@ -330,6 +362,8 @@ BenchInvoke add_bench_invoke(CLI::App* bench) {
   sub->add_option("--cold", o->cold, "cold starts per runtime (default 30)");
   sub->add_option("--requests", o->requests, "warm requests per target (default 20000)");
   sub->add_option("--connections", o->connections, "keep-alive connections (default 4)");
+  sub->add_option("--rounds", o->rounds, "warm rounds over all targets, in turn (default 3)")
+      ->check(CLI::Range(1, 100));
   sub->add_option("--sls-dir", o->sls_dir,
                   "directory whose node_modules has serverless@3 and serverless-offline");
   sub->add_flag("--json", o->as_json, "print one JSON object");

@@ -59,3 +59,17 @@ def test_unreachable_endpoint_says_so():
     r = subprocess.run([EDDY_BIN, "--endpoint", "http://127.0.0.1:1", "topic", "list"],
                        capture_output=True, text=True, timeout=20)
     assert r.returncode == 1 and "cannot reach eddy" in r.stderr
+
+
+def test_bench_invoke_measures_every_target_in_rounds():
+    # Small counts: this checks the benchmark runs and reports, not the figures' size.
+    r = subprocess.run([EDDY_BIN, "bench", "invoke", "--cold", "1", "--requests", "400",
+                        "--rounds", "2", "--json"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    f = json.loads(r.stdout)
+    assert f["warm_rounds"] == 2
+    for k in ("node_warm", "python_warm", "bare_node_http"):
+        assert f[f"{k}_requests_per_sec"] > 0 and f[f"{k}_errors"] == 0, (k, f)
+        assert 0 < f[f"{k}_1conn_p50_us"] <= f[f"{k}_1conn_p99_us"], (k, f)
+    assert f["node_cold_p50_us"] > 0 and "node_added_1conn_p50_us" in f
+    assert "sls_offline_requests_per_sec" not in f  # no --sls-dir
