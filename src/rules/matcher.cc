@@ -155,6 +155,7 @@ struct Scratch {
   std::string strings;           // unescaped strings of the event
   size_t strings_used = 0;
   std::string key_buffer;  // one unescaped key
+  scan::EventText text;     // the event being read, classified
   std::vector<Leaf> leaves;
   std::vector<LeafForms> forms;  // per leaf: its hash, case-folded form and address
   std::vector<uint32_t> head;    // per field node: first leaf, or kNone
@@ -695,7 +696,8 @@ struct Matcher::Impl {
   // lead into; everything else is skipped without being parsed (nor fully validated: the log
   // holds validated events). What it cannot read (numbers beyond simdjson's range, malformed
   // text) is read again with the lenient DOM parser, so the answer stays the same.
-  bool extract(std::string_view json, Scratch& sc) const {
+  // Out of line, so that profiles show the reader apart from the walk.
+  [[gnu::noinline]] bool extract(std::string_view json, Scratch& sc) const {
     if (extract_scan(json, sc)) return true;
     for (uint32_t node : sc.touched) sc.head[node] = kNone;
     sc.touched.clear();
@@ -711,14 +713,15 @@ struct Matcher::Impl {
 
   // The one-pass reader: a recursive descent over the event's text that follows only the
   // keys of the field tree (each looked up by hash) and skips every other value by finding
-  // its end. Strings without escapes are used in place; escaped ones are unescaped into
-  // sc.strings, sized for the whole event so that it never moves. False when the event must
-  // be read by the DOM parser instead (see json_scan.h).
+  // its end in the bitmasks of scan::EventText. Strings without escapes are used in place;
+  // escaped ones are unescaped into sc.strings, sized for the whole event so that it never
+  // moves. False when the event must be read by the DOM parser instead (see json_scan.h).
   bool extract_scan(std::string_view json, Scratch& sc) const {
     if (sc.strings.size() < json.size()) sc.strings.resize(json.size());
     sc.strings_used = 0;
-    // JSON text is UTF-8; the DOM parser refuses anything else, and so does this reader.
-    if (!simdjson::validate_utf8(json.data(), json.size())) return false;
+    // Invalid UTF-8, bad escapes and raw control characters in strings, wherever they are,
+    // are refused as the DOM parser refuses them.
+    if (!sc.text.classify(json)) return false;
     const char* end = json.data() + json.size();
     const char* p = scan::skip_ws(json.data(), end);
     if (p == end || *p != '{') return false;
@@ -734,6 +737,8 @@ struct Matcher::Impl {
     const Impl& m;
     Scratch& sc;
     const char* end;
+    const scan::EventText& text = sc.text;
+    bool backslash = sc.text.has_backslash();
     const KeyEntry* keys = m.key_table.data();
     size_t key_mask = m.key_table.size() - 1;
     const FieldNode* nodes = m.nodes.data();
@@ -755,6 +760,10 @@ struct Matcher::Impl {
     [[gnu::noinline]] bool same_key(uint32_t node, std::string_view key) const {
       return nodes[node].key == key;
     }
+    // Whether the raw contents of a string hold an escape.
+    bool escaped(std::string_view raw) const {
+      return backslash && std::memchr(raw.data(), '\\', raw.size()) != nullptr;
+    }
 
     // `p` is at '{'.
     const char* object(const char* p, uint32_t node, Span trail, size_t depth_left) {
@@ -763,11 +772,10 @@ struct Matcher::Impl {
       if (p < end && *p == '}') return p + 1;
       for (;;) {
         if (p == end || *p != '"') return nullptr;
-        bool escaped = false;
-        const char* key_end = scan::string_end(p + 1, end, escaped);
+        const char* key_end = text.string_end(p);
         if (!key_end) return nullptr;
         std::string_view key(p + 1, static_cast<size_t>(key_end - p - 1));
-        if (escaped) {
+        if (escaped(key)) {
           if (sc.key_buffer.size() < key.size()) sc.key_buffer.resize(key.size());
           ptrdiff_t n = scan::unescape(key, sc.key_buffer.data());
           if (n < 0) return nullptr;
@@ -779,18 +787,7 @@ struct Matcher::Impl {
         p = scan::skip_ws(p + 1, end);
         if (p == end) return nullptr;
         if (c == kNone || seen[c] == instance) {  // duplicate keys: the first counts
-          if (*p == '"') {
-            const char* open = p + 1;
-            escaped = false;
-            p = scan::string_end(open, end, escaped);
-            if (p && escaped &&
-                !scan::escapes_valid(std::string_view(open, static_cast<size_t>(p - open)))) {
-              return nullptr;
-            }
-            if (p) ++p;
-          } else {
-            p = scan::skip_value(p, end, depth_left);
-          }
+          p = text.skip_value(p, depth_left);
         } else {
           seen[c] = instance;
           p = value(p, c, trail, sc.pending.size(), depth_left);
@@ -811,7 +808,7 @@ struct Matcher::Impl {
       LeafValue leaf;
       switch (*p) {
         case '{':
-          if (n.children == 0 || depth_left == 0) return scan::skip_value(p, end, depth_left);
+          if (n.children == 0 || depth_left == 0) return text.skip_value(p, depth_left);
           // Entering an object inside lists binds those list elements.
           return object(p, node, m.bind(trail, pending_base, sc), depth_left - 1);
         case '[': {
@@ -834,18 +831,13 @@ struct Matcher::Impl {
           }
         }
         case '"': {
-          bool escaped = false;
-          const char* close = scan::string_end(p + 1, end, escaped);
+          const char* close = text.string_end(p);
           if (!close) return nullptr;
-          if (n.targets == 0) {
-            bool valid = !escaped || scan::escapes_valid(std::string_view(
-                                         p + 1, static_cast<size_t>(close - p - 1)));
-            return valid ? close + 1 : nullptr;
-          }
+          if (n.targets == 0) return close + 1;
           std::string_view raw(p + 1, static_cast<size_t>(close - p - 1));
           leaf.type = LeafValue::Type::string;
           leaf.str = raw;
-          if (escaped) {
+          if (escaped(raw)) {
             char* out = sc.strings.data() + sc.strings_used;
             ptrdiff_t len = scan::unescape(raw, out);
             if (len < 0) return nullptr;
