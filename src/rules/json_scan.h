@@ -76,12 +76,12 @@ class EventText {
   const std::vector<Block>& blocks() const { return blocks_; }
 
   // `open` is at an opening quote of the classified text. Its closing quote, or nullptr.
-  const char* string_end(const char* open) const {
+  [[gnu::always_inline]] const char* string_end(const char* open) const {
     size_t i = static_cast<size_t>(open - base_) + 1;
-    const Block* b = blocks_.data() + (i >> 6);
-    uint64_t w = b->quotes & (~uint64_t{0} << (i & 63));
-    while (w == 0) w = (++b)->quotes;  // the last block is all quotes
-    const char* q = base_ + ((b - blocks_.data()) << 6) + __builtin_ctzll(w);
+    size_t k = i >> 6;
+    uint64_t w = blocks_[k].quotes & (~uint64_t{0} << (i & 63));
+    while (w == 0) w = blocks_[++k].quotes;  // the last block is all quotes
+    const char* q = base_ + (k << 6) + __builtin_ctzll(w);
     return q < end_ ? q : nullptr;
   }
 

@@ -765,6 +765,14 @@ struct Matcher::Impl {
       return backslash && std::memchr(raw.data(), '\\', raw.size()) != nullptr;
     }
 
+    // `p` is just past whitespace and at `c`: returns the first byte after it, or nullptr.
+    // Compact JSON has no whitespace: one comparison then.
+    [[gnu::always_inline]] const char* past(const char* p, char c) const {
+      if (p < end && *p == c) return p + 1;
+      p = scan::skip_ws_slow(p, end);
+      return p < end && *p == c ? p + 1 : nullptr;
+    }
+
     // `p` is at '{'.
     const char* object(const char* p, uint32_t node, Span trail, size_t depth_left) {
       uint64_t instance = ++sc.objects;
@@ -782,17 +790,22 @@ struct Matcher::Impl {
           key = std::string_view(sc.key_buffer.data(), static_cast<size_t>(n));
         }
         uint32_t c = child(node, key);
-        p = scan::skip_ws(key_end + 1, end);
-        if (p == end || *p != ':') return nullptr;
-        p = scan::skip_ws(p + 1, end);
+        p = past(key_end + 1, ':');
+        if (!p) return nullptr;
+        p = scan::skip_ws(p, end);
         if (p == end) return nullptr;
         if (c == kNone || seen[c] == instance) {  // duplicate keys: the first counts
           p = text.skip_value(p, depth_left);
         } else {
           seen[c] = instance;
-          p = value(p, c, trail, sc.pending.size(), depth_left);
+          p = *p == '{' || *p == '[' ? value(p, c, trail, sc.pending.size(), depth_left)
+                                     : scalar(p, c, trail);
         }
         if (!p) return nullptr;
+        if (p < end && *p == ',') {
+          p = scan::skip_ws(p + 1, end);
+          continue;
+        }
         p = scan::skip_ws(p, end);
         if (p == end) return nullptr;
         if (*p == '}') return p + 1;
@@ -804,11 +817,9 @@ struct Matcher::Impl {
     // `p` is at a value (not at the end, no whitespace before it).
     const char* value(const char* p, uint32_t node, Span trail, size_t pending_base,
                       size_t depth_left) {
-      const FieldNode& n = nodes[node];
-      LeafValue leaf;
       switch (*p) {
         case '{':
-          if (n.children == 0 || depth_left == 0) return text.skip_value(p, depth_left);
+          if (nodes[node].children == 0 || depth_left == 0) return text.skip_value(p, depth_left);
           // Entering an object inside lists binds those list elements.
           return object(p, node, m.bind(trail, pending_base, sc), depth_left - 1);
         case '[': {
@@ -830,10 +841,20 @@ struct Matcher::Impl {
             p = scan::skip_ws(p + 1, end);
           }
         }
+        default:
+          return scalar(p, node, trail);
+      }
+    }
+
+    // `p` is at a value that is not an object or a list (objects' fields are read here
+    // without a call: most values are scalars).
+    [[gnu::always_inline]] const char* scalar(const char* p, uint32_t node, Span trail) {
+      bool target = nodes[node].targets > 0;
+      LeafValue leaf;
+      switch (*p) {
         case '"': {
           const char* close = text.string_end(p);
-          if (!close) return nullptr;
-          if (n.targets == 0) return close + 1;
+          if (!close || !target) return close ? close + 1 : nullptr;
           std::string_view raw(p + 1, static_cast<size_t>(close - p - 1));
           leaf.type = LeafValue::Type::string;
           leaf.str = raw;
@@ -864,7 +885,7 @@ struct Matcher::Impl {
           leaf.type = LeafValue::Type::number;
           break;
       }
-      if (p && n.targets > 0) m.add_leaf(leaf, node, trail, sc);
+      if (p && target) m.add_leaf(leaf, node, trail, sc);
       return p;
     }
   };
