@@ -113,6 +113,11 @@ class PodVec {
     if (size_ == cap_) grow();
     data_[size_++] = v;
   }
+  // Appends an element (holding whatever the slot last held) for the caller to fill in.
+  T& push() {
+    if (size_ == cap_) grow();
+    return data_[size_++];
+  }
   void append(const T* b, const T* e) {
     for (; b != e; ++b) push_back(*b);
   }
@@ -156,10 +161,10 @@ struct Scratch {
   size_t strings_used = 0;
   std::string key_buffer;  // one unescaped key
   scan::EventText text;     // the event being read, classified
-  std::vector<Leaf> leaves;
+  PodVec<Leaf> leaves;
   std::vector<LeafForms> forms;  // per leaf: its hash, case-folded form and address
   std::vector<uint32_t> head;    // per field node: first leaf, or kNone
-  std::vector<uint32_t> touched;
+  PodVec<uint32_t> touched;
   std::vector<uint64_t> seen;  // per field node: object instance where last seen
   uint64_t objects = 0;
   uint32_t arrays = 0;
@@ -900,17 +905,19 @@ struct Matcher::Impl {
     return t;
   }
 
-  void add_leaf(const LeafValue& leaf, uint32_t node, Span trail, Scratch& sc) const {
-    uint32_t idx = static_cast<uint32_t>(sc.leaves.size());
-    if (sc.head[node] == kNone) sc.touched.push_back(node);
+  [[gnu::always_inline]] void add_leaf(const LeafValue& leaf, uint32_t node, Span trail,
+                                       Scratch& sc) const {
+    auto idx = static_cast<uint32_t>(sc.leaves.size());
+    uint32_t& head = sc.head[node];
+    if (head == kNone) sc.touched.push_back(node);
     // Field by field: copying a whole Leaf built on the stack stalls on store forwarding.
-    Leaf& l = sc.leaves.emplace_back();
+    Leaf& l = sc.leaves.push();
     l.value.type = leaf.type;
     l.value.str = leaf.str;
     l.value.num = leaf.num;
     l.trail = trail;
-    l.next = sc.head[node];
-    sc.head[node] = idx;
+    l.next = head;
+    head = idx;
   }
 
   void extract_object(simdjson::dom::object obj, uint32_t node, Span trail, Scratch& sc) const {
