@@ -885,10 +885,15 @@ struct Matcher::Impl {
           p = scan::literal(p, end, "null");
           leaf.type = LeafValue::Type::null;
           break;
-        default:
-          p = scan::number(p, end, leaf.num);
+        default: {
+          // Not into leaf.num: a leaf whose address is taken lives in memory, and copying it
+          // then reads what was just stored in other widths (a store-forwarding stall).
+          double num = 0;
+          p = scan::number(p, end, num);
+          leaf.num = num;
           leaf.type = LeafValue::Type::number;
           break;
+        }
       }
       if (p && target) m.add_leaf(leaf, node, trail, sc);
       return p;
