@@ -98,17 +98,31 @@ class EventText {
       case '[':
         return skip_nested(p, depth_left);
       default:
-        // A number or literal: it ends where a delimiter starts.
-        while (p < end_ && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n' &&
-               *p != '\r' && *p != '\t') {
-          ++p;
-        }
-        return p;
+        return scalar_end(p);
     }
   }
 
  private:
   const char* skip_nested(const char* p, size_t depth_left) const;
+
+  // A number or literal ends where a delimiter (',', '}', ']', whitespace or another byte
+  // below '!') starts: found 8 bytes at a time.
+  const char* scalar_end(const char* p) const {
+    constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = kOnes * 0x80;
+    // The lowest flagged byte of each term is exact (borrows only flag bytes above it).
+    auto zero = [](uint64_t x) { return (x - kOnes) & ~x & kHigh; };
+    for (; end_ - p >= 8; p += 8) {
+      uint64_t w;
+      __builtin_memcpy(&w, p, 8);
+      uint64_t stop = zero(w ^ (kOnes * ',')) | zero((w | (kOnes * 0x20)) ^ (kOnes * '}')) |
+                      ((w - kOnes * '!') & ~w & kHigh);
+      if (stop != 0) return p + (__builtin_ctzll(stop) >> 3);
+    }
+    while (p < end_ && *p != ',' && *p != '}' && *p != ']' && static_cast<unsigned char>(*p) > ' ') {
+      ++p;
+    }
+    return p;
+  }
 
   std::vector<Block> blocks_;  // one per 64 bytes of text, then one of all quotes
   const char* base_ = nullptr;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <random>
 #include <string>
@@ -222,6 +223,24 @@ TEST(JsonScan, LiteralsMustEndThere) {
   EXPECT_EQ(literal(u.data(), u.data() + u.size(), "true"), nullptr);
   std::string v = "tru";
   EXPECT_EQ(literal(v.data(), v.data() + v.size(), "true"), nullptr);
+}
+
+TEST(JsonScan, ScalarsEndAtEveryDelimiterAtEveryLength) {
+  for (size_t len = 1; len < 20; ++len) {
+    std::string scalar = std::string("-1234567890.5e+7true").substr(0, len);
+    for (const char* after : {",", "}", "]", " ", "\n", "\t", "\r", "\x01", ""}) {
+      std::string text = "[" + scalar + after;
+      EventText t;
+      ASSERT_TRUE(t.classify(text));
+      EXPECT_EQ(t.skip_value(text.data() + 1, kMaxDepth), text.data() + 1 + len)
+          << len << " " << int(after[0]);
+      // Non-ASCII bytes are part of a (malformed) scalar, as are other punctuation bytes.
+      std::string odd = "[" + scalar + "\xC3\xA9:{x" + after;
+      ASSERT_TRUE(t.classify(odd));
+      EXPECT_EQ(t.skip_value(odd.data() + 1, kMaxDepth), odd.data() + odd.size() - std::strlen(after))
+          << len;
+    }
+  }
 }
 
 TEST(JsonScan, SkipsWholeValuesIncludingBracketsInsideStrings) {
