@@ -1,6 +1,6 @@
 // The lexical steps of the matcher's one-pass event reader. First the whole event is
 // classified (EventText): bitmasks of its unescaped quotes and of the brackets outside
-// strings, 64 bytes to a word, built with AVX2 where the CPU has it. The reader then finds
+// strings, 64 bytes to a word, built with AVX-512 or AVX2 where the CPU has them. The reader then finds
 // where a string or a skipped object ends by scanning bits rather than bytes. Classifying
 // also checks what the DOM parser would refuse anywhere in the event: invalid UTF-8, raw
 // control characters and bad escapes in strings, an unterminated string. The other steps
@@ -50,10 +50,11 @@ const char* number(const char* p, const char* end, double& out);
 // The first byte past the literal `word` ("true", "false", "null") at `p`, or nullptr.
 const char* literal(const char* p, const char* end, std::string_view word);
 
-// Which classifier EventText uses: `best` is AVX2 when the CPU has it (with PCLMULQDQ),
-// else the portable one; tests pick each to compare them.
-enum class Isa { best, portable, avx2 };
+// Which classifier EventText uses: `best` is AVX-512BW when the CPU has it, else AVX2 (both
+// with PCLMULQDQ), else the portable one; tests pick each to compare them.
+enum class Isa { best, portable, avx2, avx512 };
 bool avx2_supported();
+bool avx512_supported();
 
 // 64 bytes of an event: bit i of each word is byte i of the block.
 struct Block {
@@ -68,7 +69,7 @@ class EventText {
  public:
   // Classifies `text`. False when the DOM parser would refuse it for a reason found here
   // (see above); the reader must then leave the event to the DOM parser. `isa` avx2 needs
-  // avx2_supported().
+  // avx2_supported(), avx512 avx512_supported().
   bool classify(std::string_view text, Isa isa = Isa::best);
 
   // Whether the event holds a backslash anywhere (if not, no string needs unescaping).

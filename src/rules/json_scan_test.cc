@@ -22,6 +22,7 @@ std::optional<std::vector<Block>> Classify(const std::string& text, Isa isa) {
 std::vector<Isa> Isas() {
   std::vector<Isa> out{Isa::portable};
   if (avx2_supported()) out.push_back(Isa::avx2);
+  if (avx512_supported()) out.push_back(Isa::avx512);
   return out;
 }
 
@@ -91,6 +92,7 @@ std::string RandomText(std::mt19937_64& rng) {
 
 TEST(JsonScan, ClassifiersAgreeOnRandomText) {
   if (!avx2_supported()) GTEST_SKIP() << "no AVX2 on this CPU";
+  std::vector<Isa> isas = Isas();
   std::mt19937_64 rng(11);
   size_t accepted = 0;
   for (int i = 0; i < 100000; ++i) {
@@ -101,15 +103,17 @@ TEST(JsonScan, ClassifiersAgreeOnRandomText) {
       for (size_t n = rng() % 40; n > 0; --n) text += rng() % 2 ? R"("\\\"x" )" : R"({"a\\":[]},)";
     }
     auto portable = Classify(text, Isa::portable);
-    auto avx2 = Classify(text, Isa::avx2);
-    ASSERT_EQ(portable.has_value(), avx2.has_value()) << text;
-    if (!portable) continue;
-    ++accepted;
-    ASSERT_EQ(portable->size(), avx2->size());
-    for (size_t b = 0; b < portable->size(); ++b) {
-      EXPECT_EQ((*portable)[b].quotes, (*avx2)[b].quotes) << text;
-      EXPECT_EQ((*portable)[b].opens, (*avx2)[b].opens) << text;
-      EXPECT_EQ((*portable)[b].closes, (*avx2)[b].closes) << text;
+    if (portable) ++accepted;
+    for (Isa isa : isas) {
+      auto simd = Classify(text, isa);
+      ASSERT_EQ(portable.has_value(), simd.has_value()) << text;
+      if (!portable) continue;
+      ASSERT_EQ(portable->size(), simd->size());
+      for (size_t b = 0; b < portable->size(); ++b) {
+        EXPECT_EQ((*portable)[b].quotes, (*simd)[b].quotes) << text;
+        EXPECT_EQ((*portable)[b].opens, (*simd)[b].opens) << text;
+        EXPECT_EQ((*portable)[b].closes, (*simd)[b].closes) << text;
+      }
     }
   }
   EXPECT_GT(accepted, 30000u);
