@@ -103,7 +103,16 @@ class EventText {
     }
   }
 
+  // `p` is inside an object or list, just past one of its values: the first byte past the
+  // container, or nullptr as skip_value() (the container counting as one level, so the
+  // values in it may nest `depth_left` deep).
+  const char* skip_rest(const char* p, size_t depth_left) const {
+    return skip_nested(p - 1, depth_left + 1);
+  }
+
  private:
+  // `p` is just before where the scan starts, at depth one (at an opening bracket when a
+  // whole value is skipped).
   const char* skip_nested(const char* p, size_t depth_left) const;
 
   // A number or literal ends where a delimiter (',', '}', ']', whitespace or another byte

@@ -781,6 +781,7 @@ struct Matcher::Impl {
     // `p` is at '{'.
     const char* object(const char* p, uint32_t node, Span trail, size_t depth_left) {
       uint64_t instance = ++sc.objects;
+      uint32_t unseen = nodes[node].children;  // children whose key has not come yet
       p = scan::skip_ws(p + 1, end);
       if (p < end && *p == '}') return p + 1;
       for (;;) {
@@ -805,9 +806,13 @@ struct Matcher::Impl {
           seen[c] = instance;
           p = *p == '{' || *p == '[' ? value(p, c, trail, sc.pending.size(), depth_left)
                                      : scalar(p, c, trail);
+          --unseen;
         }
         if (!p) return nullptr;
         if (p < end && *p == ',') {
+          // Once every child has come, the rest of the object (later duplicates, keys no
+          // rule uses) is skipped to its end in the bitmasks.
+          if (unseen == 0) return text.skip_rest(p + 1, depth_left);
           p = scan::skip_ws(p + 1, end);
           continue;
         }
@@ -815,6 +820,7 @@ struct Matcher::Impl {
         if (p == end) return nullptr;
         if (*p == '}') return p + 1;
         if (*p != ',') return nullptr;
+        if (unseen == 0) return text.skip_rest(p + 1, depth_left);
         p = scan::skip_ws(p + 1, end);
       }
     }
