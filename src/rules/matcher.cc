@@ -1103,6 +1103,9 @@ struct Matcher::Impl {
     sc.stack.clear();
     sc.constraints.clear();
     sc.stack.push_back({kRootState, {}, false});
+    // Neither changes during the walk; held here, they are not reloaded after every store.
+    const Leaf* leaves = sc.leaves.begin();
+    const uint32_t* head = sc.head.data();
     // First in, first out: the walk advances many paths in turn, so the state prefetched
     // when a candidate is queued has arrived by the time the candidate is taken.
     for (size_t next = 0; next < sc.stack.size(); ++next) {
@@ -1113,7 +1116,7 @@ struct Matcher::Impl {
       if (st.edge_count() > 1) prefetch_lookups(st, sc);
       for (size_t ei = 0, ne = st.edge_count(); ei < ne; ++ei) {
         const Edge& edge = st.edge(ei);
-        uint32_t l = sc.head[edge.field];
+        uint32_t l = head[edge.field];
         if (l == kNone) {
           if (edge.absent_next != kNone) {
             if (cand.constraint.len > 0 && budget-- == 0) return false;
@@ -1122,10 +1125,10 @@ struct Matcher::Impl {
           continue;
         }
         if (edge.live == 0) continue;
-        bool several = sc.leaves[l].next != kNone;
+        bool several = leaves[l].next != kNone;
         sc.collected.clear();
-        for (; l != kNone; l = sc.leaves[l].next) {
-          Leaf& leaf = sc.leaves[l];
+        for (; l != kNone; l = leaves[l].next) {
+          const Leaf& leaf = leaves[l];
           if (leaf.trail.len > 0 && cand.constraint.len > 0 &&
               !compatible(sc, cand.constraint, leaf.trail)) {
             continue;
