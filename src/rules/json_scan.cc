@@ -91,16 +91,30 @@ uint64_t escaped_bytes(uint64_t bs, Carry& carry) {
   return escaped;
 }
 
-// The masks of one block from its per-byte classes; false when a string holds a raw
-// control character or a backslash stands outside any string.
-[[gnu::always_inline]] inline bool finish_block(uint64_t quotes, uint64_t bs, uint64_t opens, uint64_t closes, uint64_t ctrl,
-                  uint64_t in_string_of(uint64_t), Carry& carry, Block& out) {
+// Whether the control characters at `outside` (bits of the block at `src`, outside strings)
+// are all JSON whitespace. Compact events have none.
+bool only_whitespace(const char* src, uint64_t outside) {
+  for (; outside != 0; outside &= outside - 1) {
+    char c = src[__builtin_ctzll(outside)];
+    if (c != '\n' && c != '\t' && c != '\r') return false;
+  }
+  return true;
+}
+
+// The masks of the block at `src` from its per-byte classes; false when it holds a raw
+// control character that is not whitespace between tokens, or a backslash outside any
+// string.
+[[gnu::always_inline]] inline bool finish_block(const char* src, uint64_t quotes, uint64_t bs,
+                                                uint64_t opens, uint64_t closes, uint64_t ctrl,
+                                                uint64_t in_string_of(uint64_t), Carry& carry,
+                                                Block& out) {
   uint64_t escaped = (bs | carry.escape) != 0 ? escaped_bytes(bs, carry) : 0;
   quotes &= ~escaped;
   uint64_t in_string = in_string_of(quotes) ^ carry.in_string;
   carry.in_string = static_cast<uint64_t>(static_cast<int64_t>(in_string) >> 63);
   out = Block{quotes, opens & ~in_string, closes & ~in_string};
-  return ((ctrl & in_string) | (bs & ~escaped & ~in_string)) == 0;
+  if (((ctrl & in_string) | (bs & ~escaped & ~in_string)) != 0) return false;
+  return (ctrl & ~in_string) == 0 || only_whitespace(src, ctrl & ~in_string);
 }
 
 // Bit i set when an odd number of bits at or below i are set in `quotes`: inside a string
@@ -142,7 +156,9 @@ bool classify_portable(const char* text, size_t size, Block* out, Facts& facts) 
       facts.non_ascii |= c >= 0x80;
     }
     facts.backslash |= bs != 0;
-    if (!finish_block(quotes, bs, opens, closes, ctrl, prefix_xor, carry, out[b])) return false;
+    if (!finish_block(src, quotes, bs, opens, closes, ctrl, prefix_xor, carry, out[b])) {
+      return false;
+    }
   }
   return carry.in_string == 0;
 }
@@ -186,7 +202,7 @@ bool classify_portable(const char* text, size_t size, Block* out, Facts& facts) 
         bits64(_mm256_cmpeq_epi8(_mm256_max_epu8(lo, max_control), max_control),
                _mm256_cmpeq_epi8(_mm256_max_epu8(hi, max_control), max_control));
     any_bs |= bs;
-    ok &= finish_block(quotes, bs, opens, closes, ctrl, prefix_xor_clmul, carry, out[b]);
+    ok &= finish_block(src, quotes, bs, opens, closes, ctrl, prefix_xor_clmul, carry, out[b]);
   }
   facts.backslash = any_bs != 0;
   facts.non_ascii = _mm256_movemask_epi8(high) != 0;
@@ -207,12 +223,13 @@ bool classify_portable(const char* text, size_t size, Block* out, Facts& facts) 
   Carry carry;
   alignas(64) char last[64];
   for (size_t b = 0; b < (size + 63) / 64; ++b) {
-    __m512i x = _mm512_loadu_si512(block_start(text, size, b, last));
+    const char* src = block_start(text, size, b, last);
+    __m512i x = _mm512_loadu_si512(src);
     __m512i x_l = _mm512_or_si512(x, lower);
     uint64_t bs = _mm512_cmpeq_epi8_mask(x, backslash);
     high |= _mm512_movepi8_mask(x);
     any_bs |= bs;
-    ok &= finish_block(_mm512_cmpeq_epi8_mask(x, quote), bs, _mm512_cmpeq_epi8_mask(x_l, open),
+    ok &= finish_block(src, _mm512_cmpeq_epi8_mask(x, quote), bs, _mm512_cmpeq_epi8_mask(x_l, open),
                        _mm512_cmpeq_epi8_mask(x_l, close), _mm512_cmple_epu8_mask(x, max_control),
                        prefix_xor_clmul, carry, out[b]);
   }

@@ -3,7 +3,8 @@
 // strings, 64 bytes to a word, built with AVX-512 or AVX2 where the CPU has them. The reader then finds
 // where a string or a skipped object ends by scanning bits rather than bytes. Classifying
 // also checks what the DOM parser would refuse anywhere in the event: invalid UTF-8, raw
-// control characters and bad escapes in strings, an unterminated string. The other steps
+// control characters (in strings, and outside them other than whitespace), bad escapes in
+// strings and backslashes outside them, an unterminated string. The other steps
 // (unescaping, numbers, literals, whitespace) read [p, end) and nothing outside it; none
 // allocates.
 //
