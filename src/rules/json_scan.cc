@@ -198,9 +198,8 @@ bool classify_portable(const char* text, size_t size, Block* out, Facts& facts) 
     __m256i lo_l = _mm256_or_si256(lo, lower), hi_l = _mm256_or_si256(hi, lower);
     uint64_t opens = bits64(_mm256_cmpeq_epi8(lo_l, open), _mm256_cmpeq_epi8(hi_l, open));
     uint64_t closes = bits64(_mm256_cmpeq_epi8(lo_l, close), _mm256_cmpeq_epi8(hi_l, close));
-    uint64_t ctrl =
-        bits64(_mm256_cmpeq_epi8(_mm256_max_epu8(lo, max_control), max_control),
-               _mm256_cmpeq_epi8(_mm256_max_epu8(hi, max_control), max_control));
+    uint64_t ctrl = bits64(_mm256_cmpeq_epi8(_mm256_max_epu8(lo, max_control), max_control),
+                           _mm256_cmpeq_epi8(_mm256_max_epu8(hi, max_control), max_control));
     any_bs |= bs;
     ok &= finish_block(src, quotes, bs, opens, closes, ctrl, prefix_xor_clmul, carry, out[b]);
   }
@@ -211,7 +210,7 @@ bool classify_portable(const char* text, size_t size, Block* out, Facts& facts) 
 
 // The same with AVX-512BW: one comparison gives a block's mask of a byte class.
 [[gnu::target("avx512f,avx512bw,avx2,pclmul")]] bool classify_avx512(const char* text, size_t size,
-                                                                    Block* out, Facts& facts) {
+                                                                     Block* out, Facts& facts) {
   const __m512i quote = _mm512_set1_epi8('"');
   const __m512i backslash = _mm512_set1_epi8('\\');
   const __m512i lower = _mm512_set1_epi8(0x20);
@@ -431,8 +430,8 @@ bool avx2_supported() {
 
 bool avx512_supported() {
 #if defined(__x86_64__)
-  static const bool supported = avx2_supported() && __builtin_cpu_supports("avx512f") &&
-                                __builtin_cpu_supports("avx512bw");
+  static const bool supported =
+      avx2_supported() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
   return supported;
 #else
   return false;

@@ -1,7 +1,7 @@
 // The lexical steps of the matcher's one-pass event reader. First the whole event is
 // classified (EventText): bitmasks of its unescaped quotes and of the brackets outside
-// strings, 64 bytes to a word, built with AVX-512 or AVX2 where the CPU has them. The reader then finds
-// where a string or a skipped object ends by scanning bits rather than bytes. Classifying
+// strings, 64 bytes to a word, built with AVX-512 or AVX2 where the CPU has them. The reader then
+// finds where a string or a skipped object ends by scanning bits rather than bytes. Classifying
 // also checks what the DOM parser would refuse anywhere in the event: invalid UTF-8, raw
 // control characters (in strings, and outside them other than whitespace), bad escapes in
 // strings and backslashes outside them, an unterminated string. The other steps
@@ -129,7 +129,8 @@ class EventText {
                       ((w - kOnes * '!') & ~w & kHigh);
       if (stop != 0) return p + (__builtin_ctzll(stop) >> 3);
     }
-    while (p < end_ && *p != ',' && *p != '}' && *p != ']' && static_cast<unsigned char>(*p) > ' ') {
+    while (p < end_ && *p != ',' && *p != '}' && *p != ']' &&
+           static_cast<unsigned char>(*p) > ' ') {
       ++p;
     }
     return p;

@@ -62,9 +62,9 @@ TEST(JsonScan, RefusesWhatTheDomParserRefusesAnywhere) {
     EXPECT_EQ(End("\"\xC3\xA9\"", 0, isa), 3);
     EXPECT_EQ(End("\"\xC3\"", 0, isa), -2);  // invalid UTF-8
     EXPECT_EQ(End("\"a\tb\"", 0, isa), -2);
-    EXPECT_EQ(End(R"({"a":1}\n)", 0, isa), -2);  // a backslash outside strings
+    EXPECT_EQ(End(R"({"a":1}\n)", 0, isa), -2);     // a backslash outside strings
     EXPECT_TRUE(Classify("{\"a\":1}\n\t\r", isa));  // whitespace outside strings is fine
-    EXPECT_FALSE(Classify("{\"a\":1\x01}", isa));    // other control characters are not
+    EXPECT_FALSE(Classify("{\"a\":1\x01}", isa));   // other control characters are not
     for (size_t at = 0; at < 140; ++at) {
       std::string s = "[" + std::string(at, ' ') + "\n1\x1f]";
       EXPECT_FALSE(Classify(s, isa)) << at;
@@ -82,7 +82,8 @@ TEST(JsonScan, RefusesWhatTheDomParserRefusesAnywhere) {
       EXPECT_EQ(End("[\"" + pad + R"(\x")" + "]", 1, isa), -2) << at;
       EXPECT_EQ(End("[\"" + pad + R"(\ud83d")" + "]", 1, isa), -2) << at;
       EXPECT_EQ(End("[\"" + pad + R"(\ud83d\ude00")" + "]", 1, isa),
-                static_cast<ptrdiff_t>(at + 14)) << at;
+                static_cast<ptrdiff_t>(at + 14))
+          << at;
       EXPECT_EQ(End("[\"" + pad + R"(\u12")" + R"(,"34"])", 1, isa), -2) << at;
     }
   }
@@ -248,7 +249,8 @@ TEST(JsonScan, ScalarsEndAtEveryDelimiterAtEveryLength) {
       // Non-ASCII bytes are part of a (malformed) scalar, as are other punctuation bytes.
       std::string odd = "[" + scalar + "\xC3\xA9:{x" + after;
       ASSERT_TRUE(t.classify(odd));
-      EXPECT_EQ(t.skip_value(odd.data() + 1, kMaxDepth), odd.data() + odd.size() - std::strlen(after))
+      EXPECT_EQ(t.skip_value(odd.data() + 1, kMaxDepth),
+                odd.data() + odd.size() - std::strlen(after))
           << len;
     }
   }

@@ -160,7 +160,7 @@ struct Scratch {
   std::string strings;           // unescaped strings of the event
   size_t strings_used = 0;
   std::string key_buffer;  // one unescaped key
-  scan::EventText text;     // the event being read, classified
+  scan::EventText text;    // the event being read, classified
   PodVec<Leaf> leaves;
   std::vector<LeafForms> forms;  // per leaf: its hash, case-folded form and address
   std::vector<uint32_t> head;    // per field node: first leaf, or kNone

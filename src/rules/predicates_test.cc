@@ -56,8 +56,8 @@ TEST(FoldCase, FoldsEveryAsciiByteAtEveryOffsetOfLongText) {
 
 TEST(ParseIp, AgreesWithInetPtonOnDottedText) {
   std::mt19937_64 rng(3);
-  static const char* kParts[] = {"0", "1", "9", "10", "255", "256", "01", "00", "001", "199",
-                                 "1000", "", "a", "25", "250", "-1", " 1"};
+  static const char* kParts[] = {"0",   "1",    "9", "10", "255", "256", "01", "00", "001",
+                                 "199", "1000", "",  "a",  "25",  "250", "-1", " 1"};
   for (int i = 0; i < 20000; ++i) {
     std::string text;
     size_t parts = 3 + rng() % 3;
