@@ -61,6 +61,23 @@ inline uint64_t hash_bytes(const char* p, size_t n) {
 }
 inline uint64_t hash_bytes(std::string_view s) { return hash_bytes(s.data(), s.size()); }
 
+// a == b, inline: keys are short, and a call to memcmp costs more than comparing them. Reads
+// nothing outside either view.
+inline bool same_bytes(std::string_view a, std::string_view b) {
+  using namespace detail;
+  size_t n = a.size();
+  if (n != b.size()) return false;
+  const char* p = a.data();
+  const char* q = b.data();
+  if (n > 16) return std::memcmp(p, q, n) == 0;
+  if (n >= 8) return ((load64(p) ^ load64(q)) | (load64(p + n - 8) ^ load64(q + n - 8))) == 0;
+  if (n >= 4) return ((load32(p) ^ load32(q)) | (load32(p + n - 4) ^ load32(q + n - 4))) == 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (p[i] != q[i]) return false;
+  }
+  return true;
+}
+
 template <class V>
 class FlatMap {
  public:
@@ -78,7 +95,7 @@ class FlatMap {
     for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
       const Entry& e = entries_[i];
       if (e.hash == 0) return nullptr;
-      if (e.hash == hash && e.key() == key) return &e.value;
+      if (e.hash == hash && same_bytes(e.key(), key)) return &e.value;
     }
   }
   V* find(std::string_view key, uint64_t hash) {

@@ -5,6 +5,12 @@
 #include <cstdint>
 #include <cstring>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+#include <simdjson.h>
+
 namespace eddy::rules::scan {
 
 namespace {
@@ -55,50 +61,188 @@ constexpr double kExact10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
+// What classifying found besides the masks.
+struct Facts {
+  bool backslash = false;
+  bool non_ascii = false;
+};
+
+// State carried from one block to the next.
+struct Carry {
+  uint64_t escape = 0;     // 1: the block's first byte is escaped
+  uint64_t in_string = 0;  // all ones: the block starts inside a string
+};
+
+// The bytes of a block that a backslash escapes, given its backslashes `bs`: a backslash
+// escapes the next byte unless it is escaped itself.
+uint64_t escaped_bytes(uint64_t bs, Carry& carry) {
+  uint64_t escaped = carry.escape;
+  bs &= ~carry.escape;
+  carry.escape = 0;
+  while (bs != 0) {
+    int i = __builtin_ctzll(bs);
+    if (i == 63) {
+      carry.escape = 1;
+      break;
+    }
+    escaped |= uint64_t{2} << i;
+    bs &= ~(uint64_t{3} << i);
+  }
+  return escaped;
+}
+
+// Whether the control characters at `outside` (bits of the block at `src`, outside strings)
+// are all JSON whitespace. Compact events have none.
+bool only_whitespace(const char* src, uint64_t outside) {
+  for (; outside != 0; outside &= outside - 1) {
+    char c = src[__builtin_ctzll(outside)];
+    if (c != '\n' && c != '\t' && c != '\r') return false;
+  }
+  return true;
+}
+
+// The masks of the block at `src` from its per-byte classes; false when it holds a raw
+// control character that is not whitespace between tokens, or a backslash outside any
+// string.
+[[gnu::always_inline]] inline bool finish_block(const char* src, uint64_t quotes, uint64_t bs,
+                                                uint64_t opens, uint64_t closes, uint64_t ctrl,
+                                                uint64_t in_string_of(uint64_t), Carry& carry,
+                                                Block& out) {
+  uint64_t escaped = (bs | carry.escape) != 0 ? escaped_bytes(bs, carry) : 0;
+  quotes &= ~escaped;
+  uint64_t in_string = in_string_of(quotes) ^ carry.in_string;
+  carry.in_string = static_cast<uint64_t>(static_cast<int64_t>(in_string) >> 63);
+  out = Block{quotes, opens & ~in_string, closes & ~in_string};
+  if (((ctrl & in_string) | (bs & ~escaped & ~in_string)) != 0) return false;
+  return (ctrl & ~in_string) == 0 || only_whitespace(src, ctrl & ~in_string);
+}
+
+// Bit i set when an odd number of bits at or below i are set in `quotes`: inside a string
+// (its opening quote included, its closing quote not).
+uint64_t prefix_xor(uint64_t x) {
+  x ^= x << 1;
+  x ^= x << 2;
+  x ^= x << 4;
+  x ^= x << 8;
+  x ^= x << 16;
+  x ^= x << 32;
+  return x;
+}
+
+// The start of block `b` of a text of `size` bytes; the last, partial block is copied to
+// `last`, padded with spaces (nothing to classify there).
+inline const char* block_start(const char* text, size_t size, size_t b, char* last) {
+  const char* src = text + b * 64;
+  if ((b + 1) * 64 <= size) return src;
+  std::memset(last, ' ', 64);
+  std::memcpy(last, src, size - b * 64);
+  return last;
+}
+
+bool classify_portable(const char* text, size_t size, Block* out, Facts& facts) {
+  Carry carry;
+  char last[64];
+  for (size_t b = 0; b < (size + 63) / 64; ++b) {
+    const char* src = block_start(text, size, b, last);
+    uint64_t quotes = 0, bs = 0, opens = 0, closes = 0, ctrl = 0;
+    for (int i = 0; i < 64; ++i) {
+      auto c = static_cast<unsigned char>(src[i]);
+      uint64_t bit = uint64_t{1} << i;
+      quotes |= c == '"' ? bit : 0;
+      bs |= c == '\\' ? bit : 0;
+      opens |= (c | 0x20) == '{' ? bit : 0;
+      closes |= (c | 0x20) == '}' ? bit : 0;
+      ctrl |= c < 0x20 ? bit : 0;
+      facts.non_ascii |= c >= 0x80;
+    }
+    facts.backslash |= bs != 0;
+    if (!finish_block(src, quotes, bs, opens, closes, ctrl, prefix_xor, carry, out[b])) {
+      return false;
+    }
+  }
+  return carry.in_string == 0;
+}
+
+#if defined(__x86_64__)
+[[gnu::target("avx2,pclmul"), gnu::always_inline]] inline uint64_t prefix_xor_clmul(uint64_t x) {
+  __m128i all = _mm_set1_epi8(static_cast<char>(0xFF));
+  return static_cast<uint64_t>(
+      _mm_cvtsi128_si64(_mm_clmulepi64_si128(_mm_set_epi64x(0, static_cast<int64_t>(x)), all, 0)));
+}
+
+[[gnu::target("avx2,pclmul"), gnu::always_inline]] inline uint64_t bits64(__m256i lo, __m256i hi) {
+  return static_cast<uint32_t>(_mm256_movemask_epi8(lo)) |
+         uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(hi))} << 32;
+}
+
+[[gnu::target("avx2,pclmul")]] bool classify_avx2(const char* text, size_t size, Block* out,
+                                                  Facts& facts) {
+  const __m256i quote = _mm256_set1_epi8('"');
+  const __m256i backslash = _mm256_set1_epi8('\\');
+  const __m256i lower = _mm256_set1_epi8(0x20);  // '[' | 0x20 is '{', ']' | 0x20 is '}'
+  const __m256i open = _mm256_set1_epi8('{');
+  const __m256i close = _mm256_set1_epi8('}');
+  const __m256i max_control = _mm256_set1_epi8(0x1F);
+  __m256i high = _mm256_setzero_si256();
+  uint64_t any_bs = 0;
+  bool ok = true;
+  Carry carry;
+  alignas(32) char last[64];
+  for (size_t b = 0; b < (size + 63) / 64; ++b) {
+    const char* src = block_start(text, size, b, last);
+    __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src));
+    __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + 32));
+    high = _mm256_or_si256(high, _mm256_or_si256(lo, hi));
+    uint64_t quotes = bits64(_mm256_cmpeq_epi8(lo, quote), _mm256_cmpeq_epi8(hi, quote));
+    uint64_t bs = bits64(_mm256_cmpeq_epi8(lo, backslash), _mm256_cmpeq_epi8(hi, backslash));
+    __m256i lo_l = _mm256_or_si256(lo, lower), hi_l = _mm256_or_si256(hi, lower);
+    uint64_t opens = bits64(_mm256_cmpeq_epi8(lo_l, open), _mm256_cmpeq_epi8(hi_l, open));
+    uint64_t closes = bits64(_mm256_cmpeq_epi8(lo_l, close), _mm256_cmpeq_epi8(hi_l, close));
+    uint64_t ctrl = bits64(_mm256_cmpeq_epi8(_mm256_max_epu8(lo, max_control), max_control),
+                           _mm256_cmpeq_epi8(_mm256_max_epu8(hi, max_control), max_control));
+    any_bs |= bs;
+    ok &= finish_block(src, quotes, bs, opens, closes, ctrl, prefix_xor_clmul, carry, out[b]);
+  }
+  facts.backslash = any_bs != 0;
+  facts.non_ascii = _mm256_movemask_epi8(high) != 0;
+  return ok && carry.in_string == 0;
+}
+
+// The same with AVX-512BW: one comparison gives a block's mask of a byte class.
+[[gnu::target("avx512f,avx512bw,avx2,pclmul")]] bool classify_avx512(const char* text, size_t size,
+                                                                     Block* out, Facts& facts) {
+  const __m512i quote = _mm512_set1_epi8('"');
+  const __m512i backslash = _mm512_set1_epi8('\\');
+  const __m512i lower = _mm512_set1_epi8(0x20);
+  const __m512i open = _mm512_set1_epi8('{');
+  const __m512i close = _mm512_set1_epi8('}');
+  const __m512i max_control = _mm512_set1_epi8(0x1F);
+  uint64_t high = 0, any_bs = 0;
+  bool ok = true;
+  Carry carry;
+  alignas(64) char last[64];
+  for (size_t b = 0; b < (size + 63) / 64; ++b) {
+    const char* src = block_start(text, size, b, last);
+    __m512i x = _mm512_loadu_si512(src);
+    __m512i x_l = _mm512_or_si512(x, lower);
+    uint64_t bs = _mm512_cmpeq_epi8_mask(x, backslash);
+    high |= _mm512_movepi8_mask(x);
+    any_bs |= bs;
+    ok &= finish_block(src, _mm512_cmpeq_epi8_mask(x, quote), bs, _mm512_cmpeq_epi8_mask(x_l, open),
+                       _mm512_cmpeq_epi8_mask(x_l, close), _mm512_cmple_epu8_mask(x, max_control),
+                       prefix_xor_clmul, carry, out[b]);
+  }
+  facts.backslash = any_bs != 0;
+  facts.non_ascii = high != 0;
+  return ok && carry.in_string == 0;
+}
+#endif
+
 }  // namespace
 
 const char* skip_ws_slow(const char* p, const char* end) {
   while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) ++p;
   return p;
-}
-
-const char* string_end_slow(const char* p, const char* end, bool& escaped) {
-#if defined(__SSE2__)
-  const __m128i quote = _mm_set1_epi8('"');
-  const __m128i backslash = _mm_set1_epi8('\\');
-  const __m128i max_control = _mm_set1_epi8(0x1F);
-  while (end - p >= 16) {
-    __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    unsigned q = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, quote)));
-    unsigned b = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, backslash)));
-    unsigned c = static_cast<unsigned>(
-        _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(chunk, max_control), max_control)));
-    unsigned stop = q | b | c;
-    if (stop == 0) {
-      p += 16;
-      continue;
-    }
-    unsigned first = stop & (0u - stop);
-    p += __builtin_ctz(stop);
-    if (first & q) return p;
-    if (first & c) return nullptr;
-    // A backslash: it and the byte it escapes are skipped.
-    escaped = true;
-    p += 2;
-  }
-#endif
-  while (p < end) {
-    auto ch = static_cast<unsigned char>(*p);
-    if (ch == '"') return p;
-    if (ch < 0x20) return nullptr;
-    if (ch == '\\') {
-      escaped = true;
-      p += 2;
-      continue;
-    }
-    ++p;
-  }
-  return nullptr;
 }
 
 ptrdiff_t unescape(std::string_view raw, char* out) {
@@ -275,56 +419,74 @@ const char* literal(const char* p, const char* end, std::string_view word) {
   return p;
 }
 
-const char* skip_value(const char* p, const char* end, size_t depth_left) {
-  if (p >= end) return nullptr;
-  bool escaped = false;
-  switch (*p) {
-    case '"': {
-      const char* q = string_end(p + 1, end, escaped);
-      if (!q ||
-          (escaped && !escapes_valid(std::string_view(p + 1, static_cast<size_t>(q - p - 1))))) {
-        return nullptr;
-      }
-      return q + 1;
-    }
-    case '{':
-    case '[':
-      break;
-    default:
-      // A number or literal: it ends where a delimiter starts.
-      while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n' &&
-             *p != '\r' && *p != '\t') {
-        ++p;
-      }
-      return p;
+bool avx2_supported() {
+#if defined(__x86_64__)
+  static const bool supported = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("pclmul");
+  return supported;
+#else
+  return false;
+#endif
+}
+
+bool avx512_supported() {
+#if defined(__x86_64__)
+  static const bool supported =
+      avx2_supported() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+  return supported;
+#else
+  return false;
+#endif
+}
+
+bool EventText::classify(std::string_view text, Isa isa) {
+  base_ = text.data();
+  end_ = text.data() + text.size();
+  blocks_.resize((text.size() + 63) / 64 + 1);
+  if (isa == Isa::best) {
+    isa = avx512_supported() ? Isa::avx512 : avx2_supported() ? Isa::avx2 : Isa::portable;
   }
-  size_t depth = 0;
-  while (p < end) {
-    switch (*p++) {
-      case '"': {
-        const char* open = p;
-        escaped = false;
-        p = string_end(p, end, escaped);
-        if (!p ||
-            (escaped && !escapes_valid(std::string_view(open, static_cast<size_t>(p - open))))) {
-          return nullptr;
-        }
-        ++p;
-        break;
-      }
-      case '{':
-      case '[':
+  Facts facts;
+  bool ok;
+#if defined(__x86_64__)
+  if (isa == Isa::avx512) {
+    ok = classify_avx512(text.data(), text.size(), blocks_.data(), facts);
+  } else if (isa == Isa::avx2) {
+    ok = classify_avx2(text.data(), text.size(), blocks_.data(), facts);
+  } else
+#endif
+  {
+    ok = classify_portable(text.data(), text.size(), blocks_.data(), facts);
+  }
+  blocks_.back() = Block{~uint64_t{0}, 0, 0};
+  backslash_ = facts.backslash;
+  if (!ok) return false;
+  if (facts.non_ascii && !simdjson::validate_utf8(text.data(), text.size())) return false;
+  return !facts.backslash || escapes_valid(text);
+}
+
+const char* EventText::skip_nested(const char* p, size_t depth_left) const {
+  if (depth_left == 0) return nullptr;
+  size_t i = static_cast<size_t>(p - base_) + 1;
+  size_t b = i >> 6;
+  size_t last = blocks_.size() - 1;  // the sentinel: nothing of the text is there
+  uint64_t from = ~uint64_t{0} << (i & 63);
+  uint64_t opens = blocks_[b].opens & from;
+  uint64_t closes = blocks_[b].closes & from;
+  size_t depth = 1;
+  for (;;) {
+    // Brackets in order; skipped values are small, so bit by bit is cheaper than counting.
+    for (uint64_t all = opens | closes; all != 0; all &= all - 1) {
+      uint64_t bit = all & (0 - all);
+      if (opens & bit) {
         if (++depth > depth_left) return nullptr;
-        break;
-      case '}':
-      case ']':
-        if (--depth == 0) return p;
-        break;
-      default:
-        break;
+      } else if (--depth == 0) {
+        return base_ + (b << 6) + __builtin_ctzll(bit) + 1;
+      }
     }
+    if (++b >= last) return nullptr;
+    opens = blocks_[b].opens;
+    closes = blocks_[b].closes;
   }
-  return nullptr;
 }
 
 }  // namespace eddy::rules::scan

@@ -113,6 +113,11 @@ class PodVec {
     if (size_ == cap_) grow();
     data_[size_++] = v;
   }
+  // Appends an element (holding whatever the slot last held) for the caller to fill in.
+  T& push() {
+    if (size_ == cap_) grow();
+    return data_[size_++];
+  }
   void append(const T* b, const T* e) {
     for (; b != e; ++b) push_back(*b);
   }
@@ -155,10 +160,11 @@ struct Scratch {
   std::string strings;           // unescaped strings of the event
   size_t strings_used = 0;
   std::string key_buffer;  // one unescaped key
-  std::vector<Leaf> leaves;
+  scan::EventText text;    // the event being read, classified
+  PodVec<Leaf> leaves;
   std::vector<LeafForms> forms;  // per leaf: its hash, case-folded form and address
   std::vector<uint32_t> head;    // per field node: first leaf, or kNone
-  std::vector<uint32_t> touched;
+  PodVec<uint32_t> touched;
   std::vector<uint64_t> seen;  // per field node: object instance where last seen
   uint64_t objects = 0;
   uint32_t arrays = 0;
@@ -695,7 +701,8 @@ struct Matcher::Impl {
   // lead into; everything else is skipped without being parsed (nor fully validated: the log
   // holds validated events). What it cannot read (numbers beyond simdjson's range, malformed
   // text) is read again with the lenient DOM parser, so the answer stays the same.
-  bool extract(std::string_view json, Scratch& sc) const {
+  // Out of line, so that profiles show the reader apart from the walk.
+  [[gnu::noinline]] bool extract(std::string_view json, Scratch& sc) const {
     if (extract_scan(json, sc)) return true;
     for (uint32_t node : sc.touched) sc.head[node] = kNone;
     sc.touched.clear();
@@ -711,14 +718,15 @@ struct Matcher::Impl {
 
   // The one-pass reader: a recursive descent over the event's text that follows only the
   // keys of the field tree (each looked up by hash) and skips every other value by finding
-  // its end. Strings without escapes are used in place; escaped ones are unescaped into
-  // sc.strings, sized for the whole event so that it never moves. False when the event must
-  // be read by the DOM parser instead (see json_scan.h).
+  // its end in the bitmasks of scan::EventText. Strings without escapes are used in place;
+  // escaped ones are unescaped into sc.strings, sized for the whole event so that it never
+  // moves. False when the event must be read by the DOM parser instead (see json_scan.h).
   bool extract_scan(std::string_view json, Scratch& sc) const {
     if (sc.strings.size() < json.size()) sc.strings.resize(json.size());
     sc.strings_used = 0;
-    // JSON text is UTF-8; the DOM parser refuses anything else, and so does this reader.
-    if (!simdjson::validate_utf8(json.data(), json.size())) return false;
+    // Invalid UTF-8, bad escapes and raw control characters in strings, wherever they are,
+    // are refused as the DOM parser refuses them.
+    if (!sc.text.classify(json)) return false;
     const char* end = json.data() + json.size();
     const char* p = scan::skip_ws(json.data(), end);
     if (p == end || *p != '{') return false;
@@ -734,6 +742,8 @@ struct Matcher::Impl {
     const Impl& m;
     Scratch& sc;
     const char* end;
+    const scan::EventText& text = sc.text;
+    bool backslash = sc.text.has_backslash();
     const KeyEntry* keys = m.key_table.data();
     size_t key_mask = m.key_table.size() - 1;
     const FieldNode* nodes = m.nodes.data();
@@ -755,51 +765,62 @@ struct Matcher::Impl {
     [[gnu::noinline]] bool same_key(uint32_t node, std::string_view key) const {
       return nodes[node].key == key;
     }
+    // Whether the raw contents of a string hold an escape.
+    bool escaped(std::string_view raw) const {
+      return backslash && std::memchr(raw.data(), '\\', raw.size()) != nullptr;
+    }
+
+    // `p` is just past whitespace and at `c`: returns the first byte after it, or nullptr.
+    // Compact JSON has no whitespace: one comparison then.
+    [[gnu::always_inline]] const char* past(const char* p, char c) const {
+      if (p < end && *p == c) return p + 1;
+      p = scan::skip_ws_slow(p, end);
+      return p < end && *p == c ? p + 1 : nullptr;
+    }
 
     // `p` is at '{'.
     const char* object(const char* p, uint32_t node, Span trail, size_t depth_left) {
       uint64_t instance = ++sc.objects;
+      uint32_t unseen = nodes[node].children;  // children whose key has not come yet
       p = scan::skip_ws(p + 1, end);
       if (p < end && *p == '}') return p + 1;
       for (;;) {
         if (p == end || *p != '"') return nullptr;
-        bool escaped = false;
-        const char* key_end = scan::string_end(p + 1, end, escaped);
+        const char* key_end = text.string_end(p);
         if (!key_end) return nullptr;
         std::string_view key(p + 1, static_cast<size_t>(key_end - p - 1));
-        if (escaped) {
+        if (escaped(key)) {
           if (sc.key_buffer.size() < key.size()) sc.key_buffer.resize(key.size());
           ptrdiff_t n = scan::unescape(key, sc.key_buffer.data());
           if (n < 0) return nullptr;
           key = std::string_view(sc.key_buffer.data(), static_cast<size_t>(n));
         }
         uint32_t c = child(node, key);
-        p = scan::skip_ws(key_end + 1, end);
-        if (p == end || *p != ':') return nullptr;
-        p = scan::skip_ws(p + 1, end);
+        p = past(key_end + 1, ':');
+        if (!p) return nullptr;
+        p = scan::skip_ws(p, end);
         if (p == end) return nullptr;
         if (c == kNone || seen[c] == instance) {  // duplicate keys: the first counts
-          if (*p == '"') {
-            const char* open = p + 1;
-            escaped = false;
-            p = scan::string_end(open, end, escaped);
-            if (p && escaped &&
-                !scan::escapes_valid(std::string_view(open, static_cast<size_t>(p - open)))) {
-              return nullptr;
-            }
-            if (p) ++p;
-          } else {
-            p = scan::skip_value(p, end, depth_left);
-          }
+          p = text.skip_value(p, depth_left);
         } else {
           seen[c] = instance;
-          p = value(p, c, trail, sc.pending.size(), depth_left);
+          p = *p == '{' || *p == '[' ? value(p, c, trail, sc.pending.size(), depth_left)
+                                     : scalar(p, c, trail);
+          --unseen;
         }
         if (!p) return nullptr;
+        if (p < end && *p == ',') {
+          // Once every child has come, the rest of the object (later duplicates, keys no
+          // rule uses) is skipped to its end in the bitmasks.
+          if (unseen == 0) return text.skip_rest(p + 1, depth_left);
+          p = scan::skip_ws(p + 1, end);
+          continue;
+        }
         p = scan::skip_ws(p, end);
         if (p == end) return nullptr;
         if (*p == '}') return p + 1;
         if (*p != ',') return nullptr;
+        if (unseen == 0) return text.skip_rest(p + 1, depth_left);
         p = scan::skip_ws(p + 1, end);
       }
     }
@@ -807,11 +828,9 @@ struct Matcher::Impl {
     // `p` is at a value (not at the end, no whitespace before it).
     const char* value(const char* p, uint32_t node, Span trail, size_t pending_base,
                       size_t depth_left) {
-      const FieldNode& n = nodes[node];
-      LeafValue leaf;
       switch (*p) {
         case '{':
-          if (n.children == 0 || depth_left == 0) return scan::skip_value(p, end, depth_left);
+          if (nodes[node].children == 0 || depth_left == 0) return text.skip_value(p, depth_left);
           // Entering an object inside lists binds those list elements.
           return object(p, node, m.bind(trail, pending_base, sc), depth_left - 1);
         case '[': {
@@ -833,19 +852,24 @@ struct Matcher::Impl {
             p = scan::skip_ws(p + 1, end);
           }
         }
+        default:
+          return scalar(p, node, trail);
+      }
+    }
+
+    // `p` is at a value that is not an object or a list (objects' fields are read here
+    // without a call: most values are scalars).
+    [[gnu::always_inline]] const char* scalar(const char* p, uint32_t node, Span trail) {
+      bool target = nodes[node].targets > 0;
+      LeafValue leaf;
+      switch (*p) {
         case '"': {
-          bool escaped = false;
-          const char* close = scan::string_end(p + 1, end, escaped);
-          if (!close) return nullptr;
-          if (n.targets == 0) {
-            bool valid = !escaped || scan::escapes_valid(std::string_view(
-                                         p + 1, static_cast<size_t>(close - p - 1)));
-            return valid ? close + 1 : nullptr;
-          }
+          const char* close = text.string_end(p);
+          if (!close || !target) return close ? close + 1 : nullptr;
           std::string_view raw(p + 1, static_cast<size_t>(close - p - 1));
           leaf.type = LeafValue::Type::string;
           leaf.str = raw;
-          if (escaped) {
+          if (escaped(raw)) {
             char* out = sc.strings.data() + sc.strings_used;
             ptrdiff_t len = scan::unescape(raw, out);
             if (len < 0) return nullptr;
@@ -867,12 +891,17 @@ struct Matcher::Impl {
           p = scan::literal(p, end, "null");
           leaf.type = LeafValue::Type::null;
           break;
-        default:
-          p = scan::number(p, end, leaf.num);
+        default: {
+          // Not into leaf.num: a leaf whose address is taken lives in memory, and copying it
+          // then reads what was just stored in other widths (a store-forwarding stall).
+          double num = 0;
+          p = scan::number(p, end, num);
+          leaf.num = num;
           leaf.type = LeafValue::Type::number;
           break;
+        }
       }
-      if (p && n.targets > 0) m.add_leaf(leaf, node, trail, sc);
+      if (p && target) m.add_leaf(leaf, node, trail, sc);
       return p;
     }
   };
@@ -887,17 +916,19 @@ struct Matcher::Impl {
     return t;
   }
 
-  void add_leaf(const LeafValue& leaf, uint32_t node, Span trail, Scratch& sc) const {
-    uint32_t idx = static_cast<uint32_t>(sc.leaves.size());
-    if (sc.head[node] == kNone) sc.touched.push_back(node);
+  [[gnu::always_inline]] void add_leaf(const LeafValue& leaf, uint32_t node, Span trail,
+                                       Scratch& sc) const {
+    auto idx = static_cast<uint32_t>(sc.leaves.size());
+    uint32_t& head = sc.head[node];
+    if (head == kNone) sc.touched.push_back(node);
     // Field by field: copying a whole Leaf built on the stack stalls on store forwarding.
-    Leaf& l = sc.leaves.emplace_back();
+    Leaf& l = sc.leaves.push();
     l.value.type = leaf.type;
     l.value.str = leaf.str;
     l.value.num = leaf.num;
     l.trail = trail;
-    l.next = sc.head[node];
-    sc.head[node] = idx;
+    l.next = head;
+    head = idx;
   }
 
   void extract_object(simdjson::dom::object obj, uint32_t node, Span trail, Scratch& sc) const {
@@ -1072,6 +1103,9 @@ struct Matcher::Impl {
     sc.stack.clear();
     sc.constraints.clear();
     sc.stack.push_back({kRootState, {}, false});
+    // Neither changes during the walk; held here, they are not reloaded after every store.
+    const Leaf* leaves = sc.leaves.begin();
+    const uint32_t* head = sc.head.data();
     // First in, first out: the walk advances many paths in turn, so the state prefetched
     // when a candidate is queued has arrived by the time the candidate is taken.
     for (size_t next = 0; next < sc.stack.size(); ++next) {
@@ -1082,7 +1116,7 @@ struct Matcher::Impl {
       if (st.edge_count() > 1) prefetch_lookups(st, sc);
       for (size_t ei = 0, ne = st.edge_count(); ei < ne; ++ei) {
         const Edge& edge = st.edge(ei);
-        uint32_t l = sc.head[edge.field];
+        uint32_t l = head[edge.field];
         if (l == kNone) {
           if (edge.absent_next != kNone) {
             if (cand.constraint.len > 0 && budget-- == 0) return false;
@@ -1091,10 +1125,10 @@ struct Matcher::Impl {
           continue;
         }
         if (edge.live == 0) continue;
-        bool several = sc.leaves[l].next != kNone;
+        bool several = leaves[l].next != kNone;
         sc.collected.clear();
-        for (; l != kNone; l = sc.leaves[l].next) {
-          Leaf& leaf = sc.leaves[l];
+        for (; l != kNone; l = leaves[l].next) {
+          const Leaf& leaf = leaves[l];
           if (leaf.trail.len > 0 && cand.constraint.len > 0 &&
               !compatible(sc, cand.constraint, leaf.trail)) {
             continue;

@@ -221,6 +221,24 @@ TEST(Matcher, FallbackWalkConfirmsListBindingWithTheReference) {
             (Ids{2, 3}));
 }
 
+TEST(Matcher, AnObjectIsLeftOnceAllItsUsedKeysHaveCome) {
+  Matcher m;
+  ASSERT_TRUE(m.add(1, P(R"({"a":{"b":[1]}})")).ok());
+  ASSERT_TRUE(m.add(2, P(R"({"a":{"b":[1]},"z":[3]})")).ok());
+  // Later duplicates do not count, and what follows (brackets in strings, nesting) is
+  // skipped to the object's end, whitespace or not.
+  EXPECT_EQ(Match(m, R"({"a":{"b":1,"b":2,"c":{"d":"}]"},"e":[1,{"f":"{"}]},"z":3})"), (Ids{1, 2}));
+  EXPECT_EQ(Match(m, R"({"a":{"b":2,"b":1},"z":3})"), Ids{});
+  EXPECT_EQ(Match(m, "{\"a\" : {\"b\" : 1 , \"x\" : [[[ ]]] } , \"z\" : 3 }"), (Ids{1, 2}));
+  EXPECT_EQ(Match(m, R"({"a":{"b":1,"x":[[[]]]},"z":4})"), (Ids{1}));
+  // The value read must still end properly.
+  EXPECT_EQ(Match(m, R"({"a":{"b":1 2,"x":0},"z":3})"), Ids{});
+  // The rest may nest as deep as values anywhere in the object.
+  std::string deep =
+      R"({"a":{"b":1,"x":)" + std::string(990, '[') + std::string(990, ']') + R"(},"z":3})";
+  EXPECT_EQ(Match(m, deep), (Ids{1, 2}));
+}
+
 TEST(Matcher, MalformedEventsMatchNothingAndDoNotCrash) {
   Matcher m;
   ASSERT_TRUE(m.add(1, P(R"({"type":[{"exists":false}]})")).ok());

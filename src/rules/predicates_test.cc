@@ -1,6 +1,11 @@
 #include "rules/predicates.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+#include <string>
 
 namespace eddy::rules {
 namespace {
@@ -29,6 +34,51 @@ Glob G(const std::string& s) {
   auto g = parse_glob(s, err);
   EXPECT_TRUE(g.has_value()) << s << ": " << err;
   return g ? *g : Glob{};
+}
+
+TEST(FoldCase, FoldsEveryAsciiByteAtEveryOffsetOfLongText) {
+  // Bytes next to the letters ('@', '[', '`', '{') must stay; ASCII runs are folded several
+  // bytes at a time, so every length and offset is tried, with a non-ASCII letter after.
+  std::string all;
+  for (int c = 1; c < 128; ++c) all += static_cast<char>(c);
+  for (size_t from = 0; from < all.size(); ++from) {
+    for (size_t len : {size_t{1}, size_t{7}, size_t{8}, size_t{9}, size_t{20}, size_t{127}}) {
+      std::string text = all.substr(from, len);
+      std::string expected = text;
+      for (char& c : expected) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+      }
+      EXPECT_EQ(fold_case(text), expected) << text;
+      EXPECT_EQ(fold_case(text + "\xC3\x89"), expected + "\xC3\xA9") << text;
+    }
+  }
+}
+
+TEST(ParseIp, AgreesWithInetPtonOnDottedText) {
+  std::mt19937_64 rng(3);
+  static const char* kParts[] = {"0",   "1",    "9", "10", "255", "256", "01", "00", "001",
+                                 "199", "1000", "",  "a",  "25",  "250", "-1", " 1"};
+  for (int i = 0; i < 20000; ++i) {
+    std::string text;
+    size_t parts = 3 + rng() % 3;
+    for (size_t k = 0; k < parts; ++k) {
+      if (k > 0) text += rng() % 20 ? "." : "..";
+      text += kParts[rng() % std::size(kParts)];
+    }
+    unsigned char v4[4];
+    bool expected = inet_pton(AF_INET, text.c_str(), v4) == 1;
+    auto ip = parse_ip(text);
+    if (!expected) {
+      // Not IPv4; IPv6 text has colons, so nothing here is an address.
+      EXPECT_FALSE(ip.has_value()) << text;
+      continue;
+    }
+    ASSERT_TRUE(ip.has_value()) << text;
+    IpAddress want{};
+    want[10] = want[11] = 0xFF;
+    std::memcpy(want.data() + 12, v4, 4);
+    EXPECT_EQ(*ip, want) << text;
+  }
 }
 
 TEST(Glob, MatchesStarsAnywhere) {

@@ -177,7 +177,34 @@ void ValueIndex::remove_atom(const Atom& a, uint32_t target) {
   }
 }
 
-void ValueIndex::add(uint32_t slot, const std::vector<Alternative>& alts) {  // slot: the target
+void ValueIndex::refresh_kinds() {
+  kinds_ = 0;
+  if (!extra_) return;
+  const Extra& x = *extra_;
+  auto set = [this](bool on, uint32_t bit) { kinds_ |= on ? bit : 0; };
+  set(!x.exists.empty(), kExists);
+  set(!x.prefix.map.empty(), kPrefix);
+  set(!x.suffix.map.empty(), kSuffix);
+  set(!x.equals_ic.empty() || !x.prefix_ic.map.empty() || !x.suffix_ic.map.empty(), kFolded);
+  set(!x.globs.empty(), kGlobs);
+  set(!x.cidrs.empty(), kCidrs);
+  set(!x.numbers.empty(), kNumbers);
+  set(!x.ranges.empty(), kRanges);
+  set(!x.literals[0].empty() || !x.literals[1].empty() || !x.literals[2].empty(), kLiterals);
+  set(!x.live_groups.empty(), kGroups);
+}
+
+void ValueIndex::add(uint32_t slot, const std::vector<Alternative>& alts) {
+  add_alternatives(slot, alts);
+  refresh_kinds();
+}
+
+void ValueIndex::remove(uint32_t slot, const std::vector<Alternative>& alts) {
+  remove_alternatives(slot, alts);
+  refresh_kinds();
+}
+
+void ValueIndex::add_alternatives(uint32_t slot, const std::vector<Alternative>& alts) {
   for (const Alternative& alt : alts) {
     if (alt.kind == Alternative::Kind::is) {
       add_atom(alt.atoms.front(), slot);
@@ -205,7 +232,7 @@ void ValueIndex::add(uint32_t slot, const std::vector<Alternative>& alts) {  // 
   }
 }
 
-void ValueIndex::remove(uint32_t slot, const std::vector<Alternative>& alts) {
+void ValueIndex::remove_alternatives(uint32_t slot, const std::vector<Alternative>& alts) {
   for (const Alternative& alt : alts) {
     if (alt.kind == Alternative::Kind::is) {
       remove_atom(alt.atoms.front(), slot);

@@ -53,7 +53,7 @@ class ValueIndex {
   void prefetch(LeafValue::Type type, uint64_t hash) const {
     if (type == LeafValue::Type::string) {
       strings_.prefetch(hash);
-    } else if (type == LeafValue::Type::number && extra_) {
+    } else if (type == LeafValue::Type::number && (kinds_ & kNumbers)) {
       extra_->numbers.prefetch(hash);
     }
   }
@@ -109,6 +109,23 @@ class ValueIndex {
     StringMap<uint32_t> group_ids;  // by Alternative::key()
   };
 
+  // Bits of kinds_: which parts of Extra hold anything, so that a lookup reads only those
+  // (Extra spans many cache lines).
+  enum : uint32_t {
+    kExists = 1,
+    kPrefix = 2,
+    kSuffix = 4,
+    kFolded = 8,  // equals-ignore-case, prefix and suffix ignoring case
+    kGlobs = 16,
+    kCidrs = 32,
+    kNumbers = 64,
+    kRanges = 128,
+    kLiterals = 256,
+    kGroups = 512,
+  };
+  void refresh_kinds();
+  void add_alternatives(uint32_t target, const std::vector<Alternative>& alts);
+  void remove_alternatives(uint32_t target, const std::vector<Alternative>& alts);
   void add_atom(const Atom& a, uint32_t target);
   void remove_atom(const Atom& a, uint32_t target);
   Extra& extra();
@@ -117,6 +134,7 @@ class ValueIndex {
   void visit(LeafForms& leaf, F& f) const;
 
   FlatMap<IdList> strings_;
+  uint32_t kinds_ = 0;
   std::unique_ptr<Extra> extra_;
 };
 
@@ -146,14 +164,15 @@ void ValueIndex::visit(LeafForms& leaf, F& f) const {
   if (v.type == LeafValue::Type::string && !strings_.empty()) {
     if (const IdList* t = strings_.find(v.str, leaf.hash())) f(*t);
   }
-  if (!extra_) return;
+  uint32_t kinds = kinds_;
+  if (kinds == 0) return;
   const Extra& x = *extra_;
-  if (!x.exists.empty()) f(x.exists);
+  if (kinds & kExists) f(x.exists);
   switch (v.type) {
     case LeafValue::Type::string: {
-      if (!x.prefix.map.empty()) x.prefix.prefixes_of(v.str, f);
-      if (!x.suffix.map.empty()) x.suffix.suffixes_of(v.str, f);
-      if (!x.equals_ic.empty() || !x.prefix_ic.map.empty() || !x.suffix_ic.map.empty()) {
+      if (kinds & kPrefix) x.prefix.prefixes_of(v.str, f);
+      if (kinds & kSuffix) x.suffix.suffixes_of(v.str, f);
+      if (kinds & kFolded) {
         const std::string& folded = leaf.folded();
         if (!x.equals_ic.empty()) {
           if (const IdList* t = x.equals_ic.find(folded, leaf.folded_hash())) f(*t);
@@ -161,7 +180,7 @@ void ValueIndex::visit(LeafForms& leaf, F& f) const {
         if (!x.prefix_ic.map.empty()) x.prefix_ic.prefixes_of(folded, f);
         if (!x.suffix_ic.map.empty()) x.suffix_ic.suffixes_of(folded, f);
       }
-      if (!x.globs.empty()) {
+      if (kinds & kGlobs) {
         for (auto [len, n] : x.glob_head_lengths) {
           if (len > v.str.size()) break;
           std::string_view head = v.str.substr(0, len);
@@ -172,7 +191,7 @@ void ValueIndex::visit(LeafForms& leaf, F& f) const {
           }
         }
       }
-      if (!x.cidrs.empty()) {
+      if (kinds & kCidrs) {
         const auto& ip = leaf.ip();
         if (ip) {
           for (uint8_t bits : x.cidr_lengths) {
@@ -184,15 +203,21 @@ void ValueIndex::visit(LeafForms& leaf, F& f) const {
       break;
     }
     case LeafValue::Type::number: {
-      if (!x.numbers.empty()) {
+      if (kinds & kNumbers) {
         if (const IdList* t = x.numbers.find(NumberBytes(v.num).view(), leaf.hash())) f(*t);
       }
-      if (!x.ranges.empty()) x.ranges.query(v.num, f);
+      if (kinds & kRanges) x.ranges.query(v.num, f);
       break;
     }
-    case LeafValue::Type::boolean_true: f(x.literals[0]); break;
-    case LeafValue::Type::boolean_false: f(x.literals[1]); break;
-    case LeafValue::Type::null: f(x.literals[2]); break;
+    case LeafValue::Type::boolean_true:
+      if (kinds & kLiterals) f(x.literals[0]);
+      break;
+    case LeafValue::Type::boolean_false:
+      if (kinds & kLiterals) f(x.literals[1]);
+      break;
+    case LeafValue::Type::null:
+      if (kinds & kLiterals) f(x.literals[2]);
+      break;
   }
 }
 
@@ -209,7 +234,7 @@ void ValueIndex::lookup(LeafForms& leaf, std::vector<uint32_t>& scratch, Emit&& 
     }
   };
   visit(leaf, on_targets);
-  if (!extra_) return;
+  if ((kinds_ & kGroups) == 0) return;
   for (uint32_t g : extra_->live_groups) {
     bool excluded = false;
     for (uint32_t hit : scratch) excluded |= hit == g;
