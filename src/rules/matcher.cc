@@ -6,7 +6,10 @@
 #include <atomic>
 #include <cstring>
 #include <mutex>
+#include <new>
+#include <type_traits>
 #include <unordered_map>
+#include <utility>
 
 #include "rules/event_json.h"
 #include "rules/interpreter.h"
@@ -23,6 +26,21 @@ constexpr uint32_t kRootNode = 0;
 constexpr uint32_t kRootState = 0;
 // Edges with at most this many value sets test each set directly; larger ones get an index.
 constexpr size_t kSmallEdge = 4;
+
+// Allocates on cache-line boundaries: a state's further edges, one line each, then start a
+// line, so the walk reads each in one.
+template <typename T>
+struct LineAllocator {
+  using value_type = T;
+  LineAllocator() = default;
+  template <typename U>
+  LineAllocator(const LineAllocator<U>&) {}
+  T* allocate(size_t n) {
+    return static_cast<T*>(::operator new (n * sizeof(T), std::align_val_t{64}));
+  }
+  void deallocate(T* p, size_t) { ::operator delete (p, std::align_val_t{64}); }
+  bool operator==(const LineAllocator&) const { return true; }
+};
 
 // One step of a branch: some value of field node `field` is in value set `set`.
 struct Step {
@@ -279,6 +297,47 @@ struct Matcher::Impl {
     uint64_t key = 0;
     const void* ptr = nullptr;
   };
+  // An edge's slots after the first: one allocation holding its size, capacity and slots,
+  // so that the edge itself keeps one pointer (an edge is then one cache line).
+  class MoreSlots {
+   public:
+    MoreSlots() = default;
+    MoreSlots(MoreSlots&& o) noexcept : block_(std::exchange(o.block_, nullptr)) {}
+    MoreSlots& operator=(MoreSlots&& o) noexcept {
+      std::swap(block_, o.block_);
+      return *this;
+    }
+    ~MoreSlots() { ::operator delete(block_); }
+
+    uint32_t size() const { return block_ ? block_->size : 0; }
+    size_t capacity() const { return block_ ? block_->capacity : 0; }
+    Slot& operator[](uint32_t i) { return slots()[i]; }
+    const Slot& operator[](uint32_t i) const { return slots()[i]; }
+    const Slot* begin() const { return block_ ? slots() : nullptr; }
+    const Slot* end() const { return block_ ? slots() + block_->size : nullptr; }
+    void emplace_back() {
+      if (size() == capacity()) {
+        uint32_t cap = block_ ? 2 * block_->capacity : 1;
+        auto* b = static_cast<Block*>(::operator new(sizeof(Block) + cap * sizeof(Slot)));
+        b->size = size();
+        b->capacity = cap;
+        if (block_) std::memcpy(static_cast<void*>(b + 1), slots(), block_->size * sizeof(Slot));
+        ::operator delete(block_);
+        block_ = b;
+      }
+      new (slots() + block_->size) Slot{};
+      ++block_->size;
+    }
+
+   private:
+    struct Block {
+      uint32_t size;
+      uint32_t capacity;
+    };
+    static_assert(sizeof(Block) % alignof(Slot) == 0 && std::is_trivially_copyable_v<Slot>);
+    Slot* slots() const { return reinterpret_cast<Slot*>(block_ + 1); }
+    Block* block_ = nullptr;
+  };
   struct BigEdge {
     ValueIndex index;
     std::unordered_map<uint32_t, uint32_t> slot_of;  // set -> slot
@@ -295,16 +354,17 @@ struct Matcher::Impl {
     uint32_t live = 0;             // slots in use
     std::unique_ptr<BigEdge> big;  // once the edge has more than kSmallEdge sets
     Slot first_slot;
-    std::vector<Slot> more_slots;
+    MoreSlots more_slots;
 
     uint32_t slot_count() const { return 1 + static_cast<uint32_t>(more_slots.size()); }
     Slot& slot(uint32_t i) { return i == 0 ? first_slot : more_slots[i - 1]; }
     const Slot& slot(uint32_t i) const { return i == 0 ? first_slot : more_slots[i - 1]; }
   };
+  static_assert(sizeof(Edge) == 64);
   struct alignas(64) State {
     RuleIds accepts;
     Edge first_edge;  // first_edge.field == kNone: no edges
-    std::vector<Edge> more_edges;
+    std::vector<Edge, LineAllocator<Edge>> more_edges;
 
     size_t edge_count() const { return first_edge.field == kNone ? 0 : 1 + more_edges.size(); }
     Edge& edge(size_t i) { return i == 0 ? first_edge : more_edges[i - 1]; }
