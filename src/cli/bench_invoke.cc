@@ -242,7 +242,7 @@ int run_bench(const Options& o) {
   // the machine or of a peer over the run touches all of them; figures are medians over
   // the rounds, and the ratio is the median of the rounds' own ratios.
   struct Target {
-    std::string key, endpoint, path;
+    std::string key, endpoint, path;  // key: the prefix of its figures
     int requests = 0;
     bool one_connection = true;  // also measure latency over 1 connection
     std::vector<LoadResult> runs, one_runs;
@@ -253,7 +253,8 @@ int run_bench(const Options& o) {
     if (auto s = put_function(*endpoint, name, rt.runtime, rt.handler, dir / rt.sub, 60000); !s) {
       return fail(s.error().message);
     }
-    targets.push_back(Target{rt.key, *endpoint, "/v1/functions/" + name + "/invoke", o.requests});
+    targets.push_back(Target{std::string(rt.key) + "_warm", *endpoint,
+                             "/v1/functions/" + name + "/invoke", o.requests});
   }
   // Peer: a bare node http server answering the same JSON.
   auto node = spawn({"node", "-e",
@@ -316,7 +317,7 @@ int run_bench(const Options& o) {
   };
   figures["warm_rounds"] = o.rounds;
   for (const auto& t : targets) {
-    std::string k = t.key == "node" || t.key == "python" ? t.key + "_warm" : t.key;
+    const std::string& k = t.key;
     figures[k + "_requests_per_sec"] = median(of(t.runs, &LoadResult::per_sec));
     figures[k + "_p50_us"] = median(of(t.runs, &LoadResult::p50_us));
     figures[k + "_p99_us"] = median(of(t.runs, &LoadResult::p99_us));
@@ -329,18 +330,22 @@ int run_bench(const Options& o) {
     }
   }
   // Paired within each round: eddy node against the bare server and serverless-offline.
-  const auto& eddy_node = targets[0];
-  const auto& bare = targets[2];
+  auto target = [&](std::string_view key) {
+    return std::find_if(targets.begin(), targets.end(),
+                        [&](const Target& t) { return t.key == key; });
+  };
+  const auto& eddy_node = *target("node_warm");
+  const auto& bare = *target("bare_node_http");
   std::vector<double> added;
   for (int i = 0; i < o.rounds; ++i) {
     added.push_back(eddy_node.one_runs[i].p50_us - bare.one_runs[i].p50_us);
   }
   figures["node_added_1conn_p50_us"] = std::round(median(added) * 10) / 10;
-  if (targets.size() > 3) {
+  if (auto sls = target("sls_offline"); sls != targets.end()) {
     json::array ratios;
     std::vector<double> v;
     for (int i = 0; i < o.rounds; ++i) {
-      double x = eddy_node.runs[i].per_sec / std::max(1.0, targets[3].runs[i].per_sec);
+      double x = eddy_node.runs[i].per_sec / std::max(1.0, sls->runs[i].per_sec);
       v.push_back(x);
       ratios.push_back(std::round(x * 10) / 10);
     }
